@@ -1,0 +1,1 @@
+"""snncc.runtime"""
