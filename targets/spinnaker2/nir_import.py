@@ -1,0 +1,107 @@
+"""NIR -> SpiNNaker 2 populations by the discretisation py-spinnaker2's importer uses.
+
+Formulas from ``spinnaker2.s2_nir.convert_LIF`` / ``convert_CubaLIF`` (spinnaker2.md §5):
+``r_factor = k * r`` with ``k = dt/tau`` (forward Euler) or ``1 - exp(-dt/tau)``
+(exponential Euler); ``scale = w_scale / r_factor``; ``threshold = v_th * scale``;
+``i_offset = k * v_leak * scale + bias * w_scale``; ``alpha_decay = 1 - dt/tau`` or
+``exp(-dt/tau)``. The NIR paper's LIF trace (01_lif/lif_spinnaker2.csv) decays by
+exactly float32(0.96) = 1 - 1e-4/2.5e-3 per step, i.e. it was made with forward Euler.
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+
+from .netspec import NeuronParams, Population, Projection
+
+Integrator = Literal["forward", "exponential"]
+#: int8 range of the no-delay / conv synapses (spinnaker2.md §3.2)
+INT8_MAX = 127
+
+
+def nir_weight_scale(weights: np.ndarray, limit: int = INT8_MAX) -> float:
+    """``limit / max|w|`` as ``s2_nir`` picks it with ``scale_weights=True`` (§5)."""
+    max_abs = float(np.max(np.abs(weights))) if np.size(weights) else 0.0
+    return limit / max_abs if max_abs > 0 else 1.0
+
+
+def _decay(dt: float, tau: np.ndarray, integrator: Integrator) -> tuple[np.ndarray, np.ndarray]:
+    """(alpha_decay, input factor k) for one time constant."""
+    tau = np.asarray(tau, dtype=np.float64).ravel()
+    if integrator == "forward":
+        return 1.0 - dt / tau, dt / tau
+    if integrator == "exponential":
+        return np.exp(-dt / tau), 1.0 - np.exp(-dt / tau)
+    raise ValueError(f"unknown integrator {integrator!r}")
+
+
+def lif_population_from_nir(
+    name: str,
+    lif,
+    *,
+    dt: float,
+    w_scale: float = 1.0,
+    bias: np.ndarray | float = 0.0,
+    integrator: Integrator = "exponential",
+    reset: str = "reset_to_v_reset",
+    neuron_model: str = "lif_no_delay",
+    record: tuple[str, ...] = ("spikes", "v"),
+    max_atoms_per_core: int = 256,
+) -> Population:
+    """A population for a ``nir.LIF``/``nir.IF``/``nir.CubaLIF`` node.
+
+    ``w_scale`` multiplies the incoming real weights into integers (use
+    :func:`nir_weight_scale`); ``bias`` is the summed bias of the incoming Affine
+    nodes. The returned ``v_scale`` is s2_nir's ``nir_v_scale`` (``w_scale / r_factor``).
+    """
+    import nir  # imported lazily: only this converter needs it
+
+    bias = np.asarray(bias, dtype=np.float64).ravel()
+    v_reset = 0.0  # NIR has no reset value; s2_nir resets to 0 (§5)
+    extra: dict[str, np.ndarray] = {}
+    if isinstance(lif, nir.IF):
+        r_factor = np.asarray(lif.r, dtype=np.float64).ravel()
+        alpha = np.ones_like(r_factor)
+        scale = w_scale / r_factor
+        i_offset = bias * w_scale
+    elif isinstance(lif, nir.CubaLIF):
+        alpha, k_mem = _decay(dt, lif.tau_mem, integrator)
+        syn_decay, k_syn = _decay(dt, lif.tau_syn, integrator)
+        r_factor = k_mem * np.asarray(lif.r, dtype=np.float64).ravel()
+        w_in_factor = k_syn * np.asarray(lif.w_in, dtype=np.float64).ravel()
+        scale = w_scale / (r_factor * w_in_factor)
+        i_offset = (k_mem * np.asarray(lif.v_leak, dtype=np.float64).ravel() * scale
+                    + bias * np.asarray(lif.w_in, dtype=np.float64).ravel() / w_in_factor * w_scale)
+        extra = {"exc_decay": syn_decay, "inh_decay": syn_decay}
+        if neuron_model == "lif_no_delay":
+            neuron_model = "lif_curr_exp_no_delay"
+    elif isinstance(lif, nir.LIF):
+        alpha, k = _decay(dt, lif.tau, integrator)
+        r_factor = k * np.asarray(lif.r, dtype=np.float64).ravel()
+        scale = w_scale / r_factor
+        i_offset = k * np.asarray(lif.v_leak, dtype=np.float64).ravel() * scale + bias * w_scale
+    else:
+        raise TypeError(f"{type(lif).__name__} is not a NIR LIF, IF or CubaLIF node")
+
+    threshold = np.asarray(lif.v_threshold, dtype=np.float64).ravel() * scale
+    size = int(threshold.size)
+    params = NeuronParams(threshold=threshold, alpha_decay=alpha, i_offset=i_offset,
+                          v_reset=v_reset, reset=reset, **extra)
+    v_scale = np.unique(np.asarray(scale, dtype=np.float64))
+    if v_scale.size != 1:
+        raise ValueError(f"'{name}': per-neuron voltage scales {v_scale} are not supported; "
+                         "one v_scale per population")
+    return Population(name=name, size=size, neuron_model=neuron_model, params=params,
+                      record=tuple(record), max_atoms_per_core=max_atoms_per_core,
+                      v_scale=float(v_scale[0]))
+
+
+def dense_projection_from_nir(
+    name: str, pre: str, post: str, weight: np.ndarray, *, w_scale: float, delay: int = 0
+) -> Projection:
+    """Dense projection for a NIR ``Affine``/``Linear`` weight ``(out, in)``, rounded
+    to integers after multiplying by ``w_scale``."""
+    ints = np.rint(np.asarray(weight, dtype=np.float64).T * w_scale).astype(np.int64)
+    return Projection(name=name, pre=pre, post=post, kind="dense", weights=ints,
+                      weight_scale=1.0 / w_scale, delays=delay)
