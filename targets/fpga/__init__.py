@@ -1,0 +1,1 @@
+"""snncc FPGA target: integer golden model, event-driven neurocore RTL, cycle simulator."""

@@ -1,0 +1,89 @@
+"""Writes OUT/fpga/: config.json, one .hex image per memory per engine, neurocore.v,
+the generated top level (top.v) and the self-checking testbench (tb.v).
+
+Nothing is written while the spec has violations; output is byte-identical for the
+same spec (sorted JSON, fixed formatting, no timestamps).
+"""
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+
+from snncc.diagnostics import SnnccError
+
+from . import contract as C
+from . import memimage as M
+from .netspec import NetSpec
+from .verilog_gen import render_tb, render_top
+
+FORMAT_VERSION = 1
+LEAK_CODE = {"none": 0, "shift": 1, "mul": 2}
+RESET_CODE = {"value": 0, "subtract": 1, "none": 2}
+
+
+def build_config(spec: NetSpec) -> dict:
+    """The engine configuration every backend reads (cycle sim, RTL generator)."""
+    iw = max(1, max([spec.n_in] + [l.n_out for l in spec.layers]).bit_length())
+    engines, pin = [], 1
+    for idx, l in enumerate(spec.layers):
+        nf = l.n_out // l.pe
+        lb = C.leak_param_bits(l.leak.kind, l.leak.frac_bits, l.v_bits)
+        mems = {}
+        for key, depth, bits in (("w", nf * l.n_in, l.w_bits), ("t", nf, l.v_bits),
+                                 ("b", nf, l.v_bits), ("l", nf, lb)):
+            mems[key] = {"file": f"e{idx}_{key}.hex", "depth": depth, "lanes": l.pe,
+                         "lane_bits": bits, "width": bits * l.pe}
+        engines.append({
+            "name": l.name, "kind": "conv2d" if l.conv else "dense",
+            "n_in": l.n_in, "n_out": l.n_out, "out_shape": list(l.out_shape),
+            "pe": l.pe, "simd": l.simd, "pin": pin, "nf": nf,
+            "w_bits": l.w_bits, "v_bits": l.v_bits, "acc_bits": l.acc_bits, "leak_bits": lb,
+            "leak": l.leak.kind, "frac_bits": max(1, l.leak.frac_bits),
+            "reset": l.reset, "reset_value": int(l.reset_value), "comparator": l.comparator,
+            "conv": None if l.conv is None else {
+                "in_shape": list(l.conv.in_shape), "stride": list(l.conv.stride),
+                "padding": list(l.conv.padding),
+                "kernel": list(map(int, l.weights.shape[2:]))},
+            "memories": mems,
+        })
+        pin = l.pe
+    return {"format_version": FORMAT_VERSION, "n_in": spec.n_in, "index_bits": iw,
+            "engines": engines}
+
+
+def emit(spec: NetSpec, out_dir: str | Path) -> Path:
+    """Validate, then write OUT/fpga/ (``out_dir`` is OUT); returns the fpga directory."""
+    errors = spec.validate()
+    if errors:
+        raise SnnccError(errors)
+    fpga = Path(out_dir) / "fpga"
+    fpga.mkdir(parents=True, exist_ok=True)
+    cfg = build_config(spec)
+    for layer, eng in zip(spec.layers, cfg["engines"]):
+        for key, arr in M.engine_memories(layer, layer.pe).items():
+            mem = eng["memories"][key]
+            M.write_hex(fpga / mem["file"], M.pack_lanes(arr, mem["lane_bits"]), mem["width"])
+    (fpga / "config.json").write_text(json.dumps(cfg, indent=1, sort_keys=True) + "\n")
+    core = resources.files(__package__).joinpath("neurocore.v").read_text()
+    (fpga / "neurocore.v").write_text(core)
+    (fpga / "top.v").write_text(render_top(cfg))
+    (fpga / "tb.v").write_text(render_tb(cfg))
+    return fpga
+
+
+def load_config(fpga_dir: str | Path) -> dict:
+    return json.loads((Path(fpga_dir) / "config.json").read_text())
+
+
+def verilog_params(eng: dict, iw: int) -> dict[str, object]:
+    m = eng["memories"]
+    return {
+        "N_IN": eng["n_in"], "N_OUT": eng["n_out"], "PE": eng["pe"], "SIMD": eng["simd"],
+        "PIN": eng["pin"], "IW": iw, "WB": eng["w_bits"], "VB": eng["v_bits"],
+        "ACCB": eng["acc_bits"], "LB": eng["leak_bits"], "LEAK": LEAK_CODE[eng["leak"]],
+        "FRAC": eng["frac_bits"], "RESET": RESET_CODE[eng["reset"]],
+        "RESET_VAL": eng["reset_value"], "CMP_GE": int(eng["comparator"] == ">="),
+        "WFILE": m["w"]["file"], "TFILE": m["t"]["file"], "BFILE": m["b"]["file"],
+        "LFILE": m["l"]["file"],
+    }

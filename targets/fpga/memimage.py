@@ -1,0 +1,61 @@
+"""Memory images shared by the emitter, the cycle simulator and the RTL: one
+``$readmemh`` file per memory per engine, PE lanes packed in one word (lane 0 in the
+least significant bits), each lane a two's complement field of the memory's lane width.
+
+Layouts (NF = N_out / PE, neuron n = g * PE + p):
+  w: depth NF * N_in, word g * N_in + i holds w[g*PE + p, i] for p in 0..PE-1
+  t, b: depth NF, thresholds / biases;  l: depth NF, leak parameter (k or m)
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+
+def pack_lanes(values: np.ndarray, lane_bits: int) -> list[int]:
+    """values [depth, PE] signed -> one unsigned word per row."""
+    mask = (1 << lane_bits) - 1
+    words = []
+    for row in np.asarray(values, dtype=np.int64):
+        word = 0
+        for p, val in enumerate(row.tolist()):
+            word |= (int(val) & mask) << (p * lane_bits)
+        words.append(word)
+    return words
+
+
+def unpack_lanes(words: list[int], lanes: int, lane_bits: int) -> np.ndarray:
+    mask, sign = (1 << lane_bits) - 1, 1 << (lane_bits - 1)
+    out = np.zeros((len(words), lanes), dtype=np.int64)
+    for d, word in enumerate(words):
+        for p in range(lanes):
+            f = (word >> (p * lane_bits)) & mask
+            out[d, p] = f - (1 << lane_bits) if f & sign else f
+    return out
+
+
+def write_hex(path: Path, words: list[int], width: int) -> None:
+    digits = (width + 3) // 4
+    path.write_text("".join(f"{w:0{digits}x}\n" for w in words))
+
+
+def read_hex(path: Path) -> list[int]:
+    return [int(line, 16) for line in path.read_text().split() if not line.startswith("//")]
+
+
+def engine_memories(layer, pe: int) -> dict[str, np.ndarray]:
+    """Per-memory [depth, PE] arrays of a LayerSpec in the layouts above."""
+    nf = layer.n_out // pe
+    w = layer.dense_weights()  # (N_out, N_in)
+    w_img = w.reshape(nf, pe, layer.n_in).transpose(0, 2, 1).reshape(nf * layer.n_in, pe)
+    return {
+        "w": w_img,
+        "t": layer.thresholds().reshape(nf, pe),
+        "b": layer.biases().reshape(nf, pe),
+        "l": layer.leak_params().reshape(nf, pe),
+    }
+
+
+def load_memory(out_dir: Path, mem: dict) -> np.ndarray:
+    return unpack_lanes(read_hex(out_dir / mem["file"]), mem["lanes"], mem["lane_bits"])
