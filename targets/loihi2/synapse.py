@@ -1,0 +1,122 @@
+"""Integer synapses of the golden model: Lava's weight quantisation and a fast exact
+spike accumulator for Dense / DelayDense (a Sparse process is Dense on its nonzeros).
+
+Lava (``lava/proc/dense/models.py``, ``lava/utils/weightutils.py``), once at the first
+step: derive the sign mode from the weight signs unless given, ``clip_weights`` to
+[-256, 255] (mixed), [0, 255] (excitatory) or [-255, 0] (inhibitory), then
+``truncate_weights``: ``W = (W >> k) << k`` with ``k = 8 - num_weight_bits + mixed``
+(on ``-W`` for inhibitory). Each step: ``acc = sum of W[:, j] over active j`` and
+``a = acc << weight_exp`` (``>> -weight_exp``, arithmetic, when negative).
+
+Speed without changing a bit: after truncation every weight is ``M << k`` with
+``M = W >> k`` spanning at most 256 consecutive integers, so ``M - c`` fits int8 for
+one offset ``c`` per connection. Then ``acc = ((S @ (M - c)) + c * |S|) << k``
+exactly, where ``S @ (M - c)`` is an int8 x int8 -> int32 matmul (batched) or an
+int8 row gather summed in int32 (sparse / unbatched input).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from snncc.targets.loihi2.netspec import Connection
+from snncc.targets.loihi2.validate import effective_sign_mode, truncate_bits
+
+__all__ = ["quantize_weights", "Accumulator", "wrap_int32", "shift"]
+
+# Batches whose spike density is below 1/64 use the row gather instead of the matmul.
+_SPARSE_DENSITY = 1 / 64
+
+
+def wrap_int32(x: np.ndarray) -> np.ndarray:
+    """Two's-complement wrap to int32, as Lava's int32 ports and buffers do."""
+    return x.astype(np.int32)
+
+
+def shift(x: np.ndarray, amount: int) -> np.ndarray:
+    """``x << amount`` or arithmetic ``x >> -amount`` (Lava's weight_exp rule)."""
+    return np.left_shift(x, amount) if amount > 0 else np.right_shift(x, -amount)
+
+
+def quantize_weights(conn: Connection) -> np.ndarray:
+    """The weight matrix Lava's fixed-point Dense actually uses (int64, (dst, src))."""
+    mode = effective_sign_mode(conn)
+    w = np.asarray(conn.weights, dtype=np.int64)
+    mag = -w if mode == "inhibitory" else w
+    mag = np.clip(mag, -256 if mode == "mixed" else 0, 255)
+    k = truncate_bits(mode, conn.num_weight_bits)
+    mag = (mag >> k) << k
+    return -mag if mode == "inhibitory" else mag
+
+
+def _int_mm():  # torch is a core snncc dependency; imported only when batching
+    try:
+        import torch
+
+        return torch, torch._int_mm
+    except (ImportError, AttributeError):
+        return None, None
+
+
+@dataclass
+class Accumulator:
+    """Exact ``sum of quantised weight columns of active inputs`` for one connection.
+
+    ``cols`` stacks, for each distinct delay value (one block for a plain Dense), the
+    ``n_dst`` output columns. :meth:`__call__` returns int64 ``[B, n_blocks, n_dst]``
+    already shifted by ``k`` (not yet by weight_exp).
+    """
+
+    mt8: np.ndarray          # (n_src, n_blocks * n_dst) int8, = M - offset
+    offset: int
+    k: int
+    n_blocks: int
+    n_dst: int
+    _torch_w: object = None
+
+    @classmethod
+    def build(cls, conn: Connection, delay_values: np.ndarray | None) -> "Accumulator":
+        wq = quantize_weights(conn)
+        k = truncate_bits(effective_sign_mode(conn), conn.num_weight_bits)
+        m = wq >> k  # exact: wq is a multiple of 2**k
+        if delay_values is None:
+            blocks = [m]
+        else:
+            blocks = [np.where(conn.delays == d, m, 0) for d in delay_values]
+        stacked = np.concatenate(blocks, axis=0)  # (n_blocks * n_dst, n_src)
+        lo, hi = (int(stacked.min()), int(stacked.max())) if stacked.size else (0, 0)
+        offset = 0 if (lo >= -128 and hi <= 127) else lo + 128
+        mt8 = np.ascontiguousarray((stacked - offset).T).astype(np.int8)
+        return cls(mt8, offset, k, len(blocks), wq.shape[0])
+
+    def __call__(self, spikes: np.ndarray) -> np.ndarray | None:
+        """``spikes``: bool ``[B, n_src]``. Returns None when no input is active."""
+        batch = spikes.shape[0]
+        counts = np.count_nonzero(spikes, axis=1)
+        total = int(counts.sum())
+        if total == 0:
+            return None
+        n_cols = self.mt8.shape[1]
+        if batch == 1 or total <= _SPARSE_DENSITY * spikes.size:
+            acc = np.zeros((batch, n_cols), np.int64)
+            for b in np.flatnonzero(counts):
+                acc[b] = self.mt8[np.flatnonzero(spikes[b])].sum(axis=0, dtype=np.int32)
+        else:
+            acc = self._matmul(spikes).astype(np.int64)
+        if self.offset:
+            acc += self.offset * counts[:, None]
+        if self.k:
+            acc <<= self.k
+        return acc.reshape(batch, self.n_blocks, self.n_dst)
+
+    def _matmul(self, spikes: np.ndarray) -> np.ndarray:
+        torch, int_mm = _int_mm()
+        s8 = np.ascontiguousarray(spikes, dtype=np.int8)
+        if int_mm is not None:
+            if self._torch_w is None:
+                self._torch_w = torch.from_numpy(self.mt8)
+            return int_mm(torch.from_numpy(s8), self._torch_w).numpy()
+        # float32 sums of |values| <= 128 * n_src are exact below 2**24
+        dtype = np.float32 if 128 * self.mt8.shape[0] < 2**24 else np.float64
+        return (s8.astype(dtype) @ self.mt8.astype(dtype)).astype(np.int64)
