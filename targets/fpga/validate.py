@@ -89,7 +89,7 @@ def _check_values(l: LayerSpec) -> list[Diagnostic]:
         neg = int(np.where(dense < 0, dense, 0).sum(axis=1).min(initial=0))
         lo, hi = C.int_range(l.acc_bits)
         if pos > hi or neg < lo:
-            need = max(pos.bit_length(), (-neg - 1).bit_length()) + 1
+            need = required_acc_bits(dense)
             out.append(Diagnostic(
                 "SNN405", f"synaptic sum can reach [{neg}, {pos}], beyond the {l.acc_bits}-bit "
                 "accumulator", node=l.name, hint=f"set acc_bits >= {need}"))
@@ -144,3 +144,11 @@ def validate_netspec(spec: NetSpec) -> list[Diagnostic]:
             out += _check_values(l) + _check_leak(l) + _check_folding(l, spec.max_mem_depth)
         n_in = l.n_out
     return out
+
+
+def required_acc_bits(dense: np.ndarray) -> int:
+    """Smallest signed accumulator width that holds every partial synaptic sum."""
+    dense = np.asarray(dense, dtype=np.int64)
+    pos = int(np.where(dense > 0, dense, 0).sum(axis=1).max(initial=0))
+    neg = int(np.where(dense < 0, dense, 0).sum(axis=1).min(initial=0))
+    return max(pos.bit_length(), (-neg - 1).bit_length() if neg < 0 else 0) + 1

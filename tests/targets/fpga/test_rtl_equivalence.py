@@ -1,0 +1,106 @@
+"""golden == cycle simulator == iverilog RTL, spike for spike, state for state, and the
+cycle simulator's cycle counts == the RTL's measured cycles."""
+import shutil
+
+import numpy as np
+import pytest
+
+from snncc.targets.fpga.contract import int_range
+from snncc.targets.fpga.cycle_sim import run_cycle_sim
+from snncc.targets.fpga.emit import emit
+from snncc.targets.fpga.example_nets import one_neuron_lif, random_dense_net, small_conv_net
+from snncc.targets.fpga.golden import run_golden
+from snncc.targets.fpga.rtl import run_rtl
+
+pytestmark = pytest.mark.skipif(shutil.which("iverilog") is None,
+                                reason="iverilog not installed (make sysdeps)")
+
+DENSE_CASES = {
+    "ge-subtract-shift": [
+        dict(w_bits=4, v_bits=12, pe=2, simd=3, leak="shift", reset="subtract", comparator=">="),
+        dict(w_bits=4, v_bits=12, pe=3, simd=2, leak="shift", reset="value", comparator=">")],
+    "gt-value-mul": [
+        dict(w_bits=8, v_bits=16, pe=9, simd=1, leak="mul", reset="value", comparator=">"),
+        dict(w_bits=8, v_bits=16, pe=1, simd=4, leak="mul", reset="subtract", comparator=">=")],
+    "wide-if-none": [
+        dict(w_bits=16, v_bits=24, pe=1, simd=5, leak="none", reset="none", comparator=">"),
+        dict(w_bits=6, v_bits=20, pe=6, simd=12, leak="shift", reset="subtract", comparator=">=")],
+}
+
+
+def _check_all(spec, x, tmp_path):
+    gold = run_golden(spec, x)
+    fpga = emit(spec, tmp_path)
+    cyc = run_cycle_sim(fpga, x)
+    rtl, tb_mismatches = run_rtl(fpga, x, expected=cyc)
+    for i, layer in enumerate(spec.layers):
+        np.testing.assert_array_equal(cyc.spikes[i], gold.spikes[i], err_msg=layer.name)
+        np.testing.assert_array_equal(cyc.v[i], gold.v[i], err_msg=layer.name)
+        np.testing.assert_array_equal(rtl.spikes[i], gold.spikes[i], err_msg=layer.name)
+        np.testing.assert_array_equal(rtl.v[i], gold.v[i], err_msg=layer.name)
+    np.testing.assert_array_equal(rtl.cycles, cyc.cycles)
+    np.testing.assert_array_equal(rtl.engine_cycles, cyc.engine_cycles)
+    assert tb_mismatches == 0
+    return gold, cyc, fpga
+
+
+def _expected_cycles(spec, gold, x):
+    """Documented formula, computed from the golden spikes (independent of cycle_sim)."""
+    inputs = [x] + [s for s in gold.spikes[:-1]]
+    per_engine = []
+    for layer, inp in zip(spec.layers, inputs):
+        active = inp.astype(np.int64).sum(axis=2)
+        per_engine.append((layer.n_out // layer.pe) * (-(-active // layer.simd) + 1) + 1)
+    per_engine = np.stack(per_engine, axis=2)
+    return 1 + per_engine.sum(axis=2), per_engine
+
+
+@pytest.mark.parametrize("case", sorted(DENSE_CASES))
+def test_dense_two_layer(case, tmp_path):
+    spec = random_dense_net(7, (12, 18, 12), DENSE_CASES[case])
+    x = (np.random.default_rng(1).random((3, 8, 12)) < 0.5).astype(np.uint8)
+    x[0, 0] = 0  # an empty step: zero accumulate cycles
+    gold, cyc, _ = _check_all(spec, x, tmp_path)
+    total, per_engine = _expected_cycles(spec, gold, x)
+    np.testing.assert_array_equal(cyc.cycles, total)
+    np.testing.assert_array_equal(cyc.engine_cycles, per_engine)
+    # the saturation neurons really reach both rails, and the nets are not silent
+    for i, layer in enumerate(spec.layers):
+        lo, hi = int_range(layer.v_bits)
+        assert gold.v[i].max() == hi and gold.v[i].min() == lo
+        assert 0 < gold.spikes[i].sum() < gold.spikes[i].size
+
+
+def test_one_neuron_lif_trace(tmp_path):
+    # weight 40, theta 100, v - (v >>> 2), subtract reset; traced by hand:
+    # in 1: v=40; in 1: 40-10+40=70; in 1: 70-17+40=93; in 1: 93-23+40=110 >= 100 -> spike, 10
+    # in 0: 10-2=8; in 1: 8-2+40=46; in 0: 46-11=35; in 0: 35-8=27
+    spec = one_neuron_lif()
+    x = np.array([1, 1, 1, 1, 0, 1, 0, 0], dtype=np.uint8).reshape(1, 8, 1)
+    gold, cyc, _ = _check_all(spec, x, tmp_path)
+    assert gold.v[0][0, :, 0].tolist() == [40, 70, 93, 10, 8, 46, 35, 27]
+    assert gold.spikes[0][0, :, 0].tolist() == [0, 0, 0, 1, 0, 0, 0, 0]
+    # 1 start + (1 accumulate if the input spiked) + 1 update + 1 FIN
+    assert cyc.cycles[0].tolist() == [4, 4, 4, 4, 3, 4, 3, 3]
+
+
+def test_small_conv_net(tmp_path):
+    spec = small_conv_net()
+    x = (np.random.default_rng(3).random((2, 5, 64)) < 0.3).astype(np.uint8)
+    gold, cyc, _ = _check_all(spec, x, tmp_path)
+    assert gold.spikes[0].sum() > 0 and gold.spikes[1].sum() > 0
+    total, _ = _expected_cycles(spec, gold, x)
+    np.testing.assert_array_equal(cyc.cycles, total)
+
+
+def test_testbench_flags_a_wrong_expectation(tmp_path):
+    """The self-check can fail: one flipped expected membrane value is reported."""
+    spec = one_neuron_lif()
+    x = np.ones((1, 3, 1), dtype=np.uint8)
+    fpga = emit(spec, tmp_path)
+    cyc = run_cycle_sim(fpga, x)
+    wrong_v = tuple(v.copy() for v in cyc.v)
+    wrong_v[0][0, 1, 0] += 1
+    bad = type(cyc)(cyc.spikes, wrong_v, cyc.cycles, cyc.engine_cycles)
+    _, mismatches = run_rtl(fpga, x, expected=bad)
+    assert mismatches == 1
