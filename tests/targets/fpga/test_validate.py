@@ -39,8 +39,8 @@ def test_accumulator_overflow_is_reported_with_needed_width():
     assert diags == []
     diags = NetSpec(6, (_layer(weights=w, acc_bits=6, w_bits=4),)).validate()
     assert [d.code for d in diags] == ["SNN401", "SNN405"]  # 6 bits: unsupported and too small
-    diags = NetSpec(6, (_layer(weights=w * 20, w_bits=8, acc_bits=8),)).validate()
-    assert [d.code for d in diags] == ["SNN405"] and "acc_bits >= 10" in diags[0].hint
+    diags = NetSpec(6, (_layer(weights=w * 18, w_bits=8, acc_bits=8),)).validate()  # sum 756
+    assert [d.code for d in diags] == ["SNN405"] and "acc_bits >= 11" in diags[0].hint
 
 
 @pytest.mark.parametrize("kw, code", [
