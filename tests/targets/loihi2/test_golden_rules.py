@@ -1,0 +1,156 @@
+"""Each integer rule of the golden model against hand-computed values (no Lava)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from snncc.targets.loihi2.golden import simulate
+from snncc.targets.loihi2.netspec import Connection, InputPort, LifPopulation, NetSpec
+from snncc.targets.loihi2.synapse import quantize_weights
+
+
+def _one(weights, *, du=4095, dv=0, vth=131071, bias_mant=0, bias_exp=0, weight_exp=0,
+         num_weight_bits=8, sign_mode=None, delays=None) -> NetSpec:
+    w = np.atleast_2d(np.asarray(weights))
+    n_out, n_in = w.shape
+    return NetSpec([InputPort("x", n_in)],
+                   [LifPopulation("p", n_out, du=du, dv=dv, vth=vth,
+                                  bias_mant=bias_mant, bias_exp=bias_exp)],
+                   [Connection("c", "x", "p", w, num_weight_bits=num_weight_bits,
+                               weight_exp=weight_exp, sign_mode=sign_mode, delays=delays)])
+
+
+def _pulse(n_in: int, steps: int, at=(0,)) -> dict[str, np.ndarray]:
+    x = np.zeros((1, steps, n_in), np.int64)
+    x[0, list(at), :] = 1
+    return {"x": x}
+
+
+@pytest.mark.parametrize("weights, kw, expected", [
+    ([[3, -3, 255, -256, 1, -1]], {}, [[2, -4, 254, -256, 0, -2]]),       # mixed: LSB lost
+    ([[255, 7, 300, 0]], {"num_weight_bits": 6}, [[252, 4, 252, 0]]),     # exc: k = 2, clip
+    ([[-3, -255, -300]], {"num_weight_bits": 7}, [[-2, -254, -254]]),     # inh: on -W
+    ([[5, 3]], {"sign_mode": "mixed"}, [[4, 2]]),                        # forced mixed
+    ([[-5, 3]], {"sign_mode": "excitatory"}, [[0, 3]]),                  # clipped to >= 0
+])
+def test_weight_quantisation(weights, kw, expected):
+    conn = Connection("c", "x", "p", weights, **kw)
+    assert quantize_weights(conn).tolist() == expected
+
+
+def test_one_step_synaptic_delay_and_strict_threshold():
+    # a = 10 << 2 = 40 -> u = v = 40 << 6 = 2560 at index 1 (input at index 0)
+    res = simulate(_one([[10]], weight_exp=2, vth=40), _pulse(1, 4))
+    assert res.spikes["p"][0, :, 0].tolist() == [0, 0, 0, 0]     # 2560 > 2560 is false
+    assert res.v["p"][0, 0] == 2560                               # dv = 0 keeps it
+    res = simulate(_one([[10]], weight_exp=2, vth=39), _pulse(1, 4))
+    assert res.spikes["p"][0, :, 0].tolist() == [0, 1, 0, 0]
+
+
+def test_negative_weight_exp_is_an_arithmetic_shift():
+    res = simulate(_one([[-7]], weight_exp=-2), _pulse(1, 2), record_uv=True)
+    assert res.u_trace["p"][0, :, 0].tolist() == [0, -2 * 64]       # -7 >> 2 = -2
+
+
+def test_current_decay_uses_du_plus_one_and_rounds_toward_zero():
+    for sign in (1, -1):
+        res = simulate(_one([[100 * sign]], du=0), _pulse(1, 4), record_uv=True)
+        assert res.u_trace["p"][0, :, 0].tolist() == [0, 6400 * sign, 6398 * sign,
+                                                       6396 * sign]
+
+
+def test_voltage_decay_without_offset():
+    # dv = 2048 halves v (toward zero); du = 4095 leaves only this step's input in u
+    res = simulate(_one([[-51]], dv=2048, du=4095), _pulse(1, 4), record_uv=True)
+    v = res.v_trace["p"][0, :, 0].tolist()
+    assert v == [0, -3264, -1632, -816]
+    res = simulate(_one([[1]], dv=0, du=0), _pulse(1, 3), record_uv=True)
+    assert res.v_trace["p"][0, :, 0].tolist() == [0, 64, 64 + 63]    # dv = 0: no leak
+
+
+def test_bias_mantissa_shifted_by_exponent():
+    # bias 5 << 3 = 40 per step, vth 1 << 6 = 64: v = 40, 80 -> spike, reset, 40, 80 ...
+    spec = _one([[0]], bias_mant=5, bias_exp=3, vth=1)
+    res = simulate(spec, _pulse(1, 6, at=()))
+    assert res.spikes["p"][0, :, 0].tolist() == [0, 1, 0, 1, 0, 1]
+    assert res.v["p"][0, 0] == 0
+    res = simulate(_one([[0], [0]], bias_mant=[-3, 7], bias_exp=[6, 0]), _pulse(1, 2, at=()))
+    assert res.v["p"][0].tolist() == [-3 * 64 * 2, 14]
+
+
+def test_current_wraps_at_24_bits_with_single_correction():
+    # 5 inputs x 255, weight_exp 7: a << 6 = 1275 * 2**13 = 10444800 > 2**23
+    res = simulate(_one([[255] * 5], weight_exp=7), _pulse(5, 2), record_uv=True)
+    assert res.u_trace["p"][0, 1, 0] == -6332416
+    # exactly +2**23 is kept, exactly -2**23 becomes +2**23
+    res = simulate(_one([[128] * 8], weight_exp=7), _pulse(8, 2), record_uv=True)
+    assert res.u_trace["p"][0, 1, 0] == 2**23
+    res = simulate(_one([[-128] * 8], weight_exp=7), _pulse(8, 2), record_uv=True)
+    assert res.u_trace["p"][0, 1, 0] == 2**23
+
+
+def test_voltage_saturates_at_24_bits():
+    # u = -1020 << 13 = -8355840 each step; dv = 0 accumulates and saturates
+    res = simulate(_one([[-255] * 4], weight_exp=7), _pulse(4, 3, at=(0, 1)), record_uv=True)
+    assert res.v_trace["p"][0, :, 0].tolist() == [0, -8355840, -(2**23 - 1)]
+    # positive saturation at 2**23 - 1 still exceeds vth = 131071 << 6 = 8388544
+    res = simulate(_one([[255] * 4], weight_exp=7), _pulse(4, 3, at=(0, 1)), record_uv=True)
+    assert res.v_trace["p"][0, :, 0].tolist() == [0, 8355840, 0]
+    assert res.spikes["p"][0, :, 0].tolist() == [0, 0, 1]
+
+
+def test_layer_chain_timing():
+    # x -> a -> b -> c; each hop costs one step (Dense buffer), first spikes at 1, 2, 3
+    pops = [LifPopulation(n, 1, du=4095, dv=4095, vth=0) for n in "abc"]
+    conns = [Connection(f"{s}{d}", s, d, [[10]]) for s, d in (("x", "a"), ("a", "b"), ("b", "c"))]
+    res = simulate(NetSpec([InputPort("x", 1)], pops, conns), _pulse(1, 5))
+    assert [int(np.argmax(res.spikes[n][0, :, 0])) for n in "abc"] == [1, 2, 3]
+    assert [int(res.spikes[n].sum()) for n in "abc"] == [1, 1, 1]
+
+
+def test_delay_dense_arrives_d_plus_one_steps_later():
+    delays = [[0], [3], [62]]
+    spec = _one([[20], [20], [20]], du=4095, dv=4095, vth=0, delays=delays)
+    res = simulate(spec, _pulse(1, 66))
+    firsts = [np.flatnonzero(res.spikes["p"][0, :, j]).tolist() for j in range(3)]
+    assert firsts == [[1], [4], [63]]
+
+
+def test_recurrent_self_connection_sees_previous_step():
+    # bias drives one spike at index 1; the self connection then keeps it spiking
+    pops = [LifPopulation("p", 1, du=4095, dv=4095, vth=10, bias_mant=400, bias_exp=1)]
+    spec = NetSpec([InputPort("x", 1)], pops,
+                   [Connection("c", "x", "p", [[0]]), Connection("r", "p", "p", [[-100]])])
+    res = simulate(spec, _pulse(1, 6, at=()), record_uv=True)
+    # index 0: v = 800 > 640 spike; index 1: u = -100 << 6 = -6400, v = -5600; repeat
+    assert res.spikes["p"][0, :, 0].tolist() == [1, 0, 1, 0, 1, 0]
+    assert res.v_trace["p"][0, :2, 0].tolist() == [0, -5600]
+
+
+def _random_net(seed: int) -> NetSpec:
+    rng = np.random.default_rng(seed)
+    return NetSpec(
+        [InputPort("x", 40)],
+        [LifPopulation("h", 64, du=300, dv=150, vth=60, bias_mant=rng.integers(-20, 20, 64)),
+         LifPopulation("o", 16, du=900, dv=0, vth=100)],
+        [Connection("c1", "x", "h", rng.integers(-256, 256, (64, 40))),
+         Connection("c2", "h", "o", rng.integers(-100, 256, (16, 64)), weight_exp=-1,
+                    delays=rng.integers(0, 4, (16, 64))),
+         Connection("r", "o", "h", rng.integers(-255, 1, (64, 16)), num_weight_bits=5)],
+    )
+
+
+def test_batched_equals_one_by_one_for_dense_and_sparse_inputs():
+    spec = _random_net(3)
+    rng = np.random.default_rng(4)
+    for density in (0.3, 0.005):      # matmul path and gather path
+        x = (rng.random((6, 30, 40)) < density).astype(np.int64)
+        batched = simulate(spec, {"x": x}, record_uv=True)
+        for b in range(6):
+            single = simulate(spec, {"x": x[b:b + 1]})
+            for n in ("h", "o"):
+                assert np.array_equal(batched.spikes[n][b], single.spikes[n][0])
+                assert np.array_equal(batched.u[n][b], single.u[n][0])
+                assert np.array_equal(batched.v[n][b], single.v[n][0])
+        assert batched.spikes["h"].sum() > 0 and batched.spikes["o"].sum() > 0 or density < 0.01
+        assert np.array_equal(batched.u_trace["h"][:, -1], batched.u["h"])
