@@ -256,3 +256,8 @@ def _ordered(graph: ir.Graph) -> ir.Graph:
     order, _ = ir.evaluation_order(graph)
     edges = sorted(graph.edges, key=lambda e: (order.index(e.src), order.index(e.dst)))
     return graph.replace(nodes={n: graph.nodes[n] for n in order}, edges=tuple(edges)).with_inferred_output_shapes()
+
+
+def load_with_options(path: str, options) -> ImportResult:
+    """Entry point for snncc.loading."""
+    return load_nir(path, ImportOptions(dt=options.dt, reset=options.reset, comparator=options.comparator))
