@@ -20,7 +20,10 @@ from typing import Literal, Mapping
 
 import numpy as np
 
+from snncc.diagnostics import SnnccError
+
 from .conv import conv2d_forward
+from .limits import SpiNNaker2Limits
 from .netspec import CURR_EXP_MODELS, NetSpec, Population, Projection
 from .pe_model import CycleCosts, PEStats, ProjectionRouting, estimate_time
 
@@ -121,27 +124,49 @@ class _Neurons:
         return spikes
 
 
-def _batched(name: str, array: np.ndarray, size: int) -> np.ndarray:
-    array = np.asarray(array)
-    if array.ndim == 2:
-        array = array[None]
-    if array.ndim != 3 or array.shape[2] != size:
-        raise ValueError(f"input '{name}' must be [B, T, {size}] or [T, {size}], got {array.shape}")
-    return array != 0
+def _sources(spec: NetSpec, inputs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Input spikes per spike_list population as bool ``[B, T, n]``; SNN541 lists every
+    missing or misshaped one."""
+    out, problems = {}, []
+    for pop in spec.populations:
+        if pop.neuron_model != "spike_list":
+            continue
+        if pop.name not in inputs:
+            problems.append(f"no input for spike_list population '{pop.name}'")
+            continue
+        array = np.asarray(inputs[pop.name])
+        array = array[None] if array.ndim == 2 else array
+        if array.ndim != 3 or array.shape[2] != pop.size:
+            problems.append(f"input '{pop.name}' must be [B, T, {pop.size}] or [T, {pop.size}], "
+                            f"got {np.shape(inputs[pop.name])}")
+            continue
+        out[pop.name] = array != 0
+    if len({a.shape[0] for a in out.values()}) > 1:
+        problems.append("inputs have different batch sizes")
+    if problems:
+        raise SnnccError.single("SNN541", "; ".join(problems), node=spec.name,
+                                hint="pass one array per spike_list population")
+    return out
 
 
 def run(spec: NetSpec, inputs: Mapping[str, np.ndarray], *, timesteps: int | None = None,
         precision: Literal["float32", "float64"] = "float32",
-        costs: CycleCosts = CycleCosts()) -> EmulatorResult:
+        costs: CycleCosts = CycleCosts(), limits: SpiNNaker2Limits | None = None,
+        check_limits: bool = True) -> EmulatorResult:
     """Emulate ``spec`` for ``timesteps`` (default ``spec.run.timesteps``) steps.
 
     ``inputs`` maps each ``spike_list`` population to spikes ``[B, T_in, n]`` (or
     ``[T_in, n]``); input step t is sent at step t. Steps beyond T_in get no input.
+    With ``check_limits`` the network must pass :func:`validate.check` first: the
+    emulator models the chip, so it refuses what the chip cannot hold.
     """
+    if check_limits:
+        from .validate import check
+
+        check(spec, limits)
     dtype = np.float32 if precision == "float32" else np.float64
     steps = spec.run.timesteps if timesteps is None else timesteps
-    sources = {p.name: _batched(p.name, inputs[p.name], p.size)
-               for p in spec.populations if p.neuron_model == "spike_list"}
+    sources = _sources(spec, inputs)
     batch = next(iter(sources.values())).shape[0] if sources else 1
     depth = 2 + max((int(j.delays.max(initial=0)) for j in spec.projections), default=0)
     neurons = {p.name: _Neurons(p, batch, depth, dtype)

@@ -252,3 +252,31 @@ def test_emit_refuses_over_limit_network(tmp_path):
         emit(bad, tmp_path)
     assert sorted(d.code for d in err.value.diagnostics) == ["SNN441", "SNN442"]
     assert not (tmp_path / "spinnaker2").exists()
+
+
+def test_emulate_emitted_folder(tmp_path):
+    from snncc.targets.spinnaker2 import run, run_emitted
+
+    spec = network(timesteps=30)
+    emit(spec, tmp_path)
+    x = np.random.default_rng(2).random((2, 25, 16)) < 0.5
+    a, b = run(spec, {"in": x}), run_emitted(tmp_path, {"in": x})
+    for name in ("hid", "cx", "conv"):
+        np.testing.assert_array_equal(a.spikes[name], b.spikes[name])
+        np.testing.assert_array_equal(a.v_hw[name], b.v_hw[name])
+    assert a.spikes["hid"].any() and a.spikes["conv"].any()
+    np.testing.assert_array_equal(a.pe.cycles, b.pe.cycles)
+    with pytest.raises(SnnccError) as err:
+        run(spec, {"wrong": x})
+    assert err.value.diagnostics[0].code == "SNN541"
+
+
+def test_emulator_refuses_what_the_chip_cannot_hold():
+    from snncc.targets.spinnaker2 import run
+
+    spec = network()
+    bad = NetSpec(spec.name, spec.populations, spec.projections[:1] + (Projection(
+        "p_sparse", "hid", "cx", "sparse", [16], pre_idx=[0], post_idx=[1]),), spec.run)
+    with pytest.raises(SnnccError) as err:
+        run(bad, {"in": np.zeros((3, 16))})
+    assert [d.code for d in err.value.diagnostics] == ["SNN441"]
