@@ -105,3 +105,34 @@ def dense_projection_from_nir(
     ints = np.rint(np.asarray(weight, dtype=np.float64).T * w_scale).astype(np.int64)
     return Projection(name=name, pre=pre, post=post, kind="dense", weights=ints,
                       weight_scale=1.0 / w_scale, delays=delay)
+
+
+def _pair(value) -> tuple[int, int]:
+    array = np.broadcast_to(np.asarray(value, dtype=np.int64).ravel(), (2,))
+    return int(array[0]), int(array[1])
+
+
+def conv2d_projection_from_nir(
+    name: str, pre: str, post: str, conv, *, in_channels: int, w_scale: float,
+    pool: tuple[int, int] = (1, 1),
+) -> Projection:
+    """``snn.Conv2DProjection`` for a ``nir.Conv2d`` (optionally after a fused SumPool2d
+    with kernel = stride ``pool``), weights rounded after multiplying by ``w_scale``.
+
+    NIR's ``input_shape`` is (H, W) of the conv input, i.e. after pooling.
+    """
+    from .netspec import Conv2DParams
+
+    if _pair(conv.dilation) != (1, 1) or int(conv.groups) != 1:
+        raise ValueError(f"'{name}': lif_conv2d supports dilation 1 and groups 1 only")
+    if isinstance(conv.padding, str):
+        raise ValueError(f"'{name}': give explicit padding, not {conv.padding!r}")
+    (pad_y, pad_x), (stride_y, stride_x) = _pair(conv.padding), _pair(conv.stride)
+    height, width = _pair(conv.input_shape)
+    params = Conv2DParams(in_channels=in_channels, in_height=height * pool[0],
+                          in_width=width * pool[1], stride_x=stride_x, stride_y=stride_y,
+                          pool_x=pool[1], pool_y=pool[0], pad_top=pad_y, pad_bottom=pad_y,
+                          pad_left=pad_x, pad_right=pad_x)
+    ints = np.rint(np.asarray(conv.weight, dtype=np.float64) * w_scale).astype(np.int64)
+    return Projection(name=name, pre=pre, post=post, kind="conv2d", weights=ints.swapaxes(0, 1),
+                      weight_scale=1.0 / w_scale, conv=params)

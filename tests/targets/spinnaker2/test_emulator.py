@@ -194,3 +194,28 @@ def test_conv2d_matches_torch():
     # each receiving PE gets exactly the spikes inside its neurons' receptive fields
     assert r.pe.packets_received[..., 1:].sum() <= x.sum() * (r.pe.cycles.shape[2] - 1)
     assert r.pe.conv_macs.sum() > 0
+
+
+def test_conv_from_nir_matches_torch_module():
+    import nir
+
+    from snncc.targets.spinnaker2.nir_import import conv2d_projection_from_nir
+
+    rng = np.random.default_rng(9)
+    weight = rng.normal(size=(4, 2, 3, 3)).astype(np.float32)
+    node = nir.Conv2d(input_shape=(5, 6), weight=weight, stride=(2, 1), padding=(1, 0),
+                      dilation=1, groups=1, bias=np.zeros(4, dtype=np.float32))
+    proj = conv2d_projection_from_nir("k", "x", "c", node, in_channels=2, w_scale=10.0,
+                                      pool=(2, 2))
+    ho, wo = proj.conv.output_hw(3, 3)
+    spec = NetSpec("c", (Population("x", 2 * 10 * 12, "spike_list"), Population(
+        "c", 4 * ho * wo, "lif_conv2d", NeuronParams(threshold=1e9, alpha_decay=1.0))),
+        (proj,), RunOptions(timesteps=2))
+    x = rng.random((1, 1, 240)) < 0.5
+    v = emulator.run(spec, {"x": x}, precision="float64").v_hw["c"][0, 1]
+    module = torch.nn.Sequential(torch.nn.LPPool2d(1, 2), torch.nn.Conv2d(
+        2, 4, 3, stride=(2, 1), padding=(1, 0), bias=False))
+    with torch.no_grad():
+        module[1].weight.copy_(torch.tensor(np.rint(weight * 10.0)))
+        ref = module(torch.tensor(x.reshape(1, 2, 10, 12), dtype=torch.float32)).numpy().ravel()
+    np.testing.assert_allclose(v, ref, atol=1e-4)
