@@ -47,7 +47,7 @@ def _handle_errors(fn: Callable) -> Callable:
     return wrapper
 
 
-def _load_options(dt, reset, comparator, arch=None, trust_pickle=False, calibration=None):
+def _load_options(dt, reset, comparator, arch=None, trust_pickle=False, calibration=None, input_shape=None):
     from .ir import Comparator, ResetMode
     from .loading import LoadOptions
 
@@ -58,6 +58,7 @@ def _load_options(dt, reset, comparator, arch=None, trust_pickle=False, calibrat
         arch=arch,
         trust_pickle=trust_pickle,
         calibration=calibration,
+        input_shape=tuple(int(d) for d in input_shape.split(",")) if input_shape else None,
     )
 
 
@@ -69,6 +70,7 @@ model_options = [
     click.option("--arch", default=None, help="file.py:factory building the module for a state-dict .pt."),
     click.option("--trust-pickle", is_flag=True, help="Allow arbitrary classes in a .pt pickle (runs code from the file)."),
     click.option("--calibration", type=click.Path(dir_okay=False), default=None, help="Calibration inputs (.npy)."),
+    click.option("--input-shape", default=None, help="Per-step input shape without batch, e.g. 1,8,8 (.pt models)."),
 ]
 
 
@@ -107,13 +109,13 @@ def main(debug: bool) -> None:
 @click.option("--no-verify", is_flag=True, help="Skip verification between passes.")
 @with_model_options
 @_handle_errors
-def compile_cmd(model, target, out, pipeline, dump_dir, no_verify, dt, reset, comparator, arch, trust_pickle, calibration):
+def compile_cmd(model, target, out, pipeline, dump_dir, no_verify, dt, reset, comparator, arch, trust_pickle, calibration, input_shape):
     """Compile MODEL (.nir, .pt, .onnx) for a target into OUT."""
     from .compiler import compile as compile_model
     from .report_cli import print_compile_summary
 
     console = _console()
-    options = _load_options(dt, reset, comparator, arch, trust_pickle, _calibration(calibration))
+    options = _load_options(dt, reset, comparator, arch, trust_pickle, _calibration(calibration), input_shape)
     with console.status("compiling") as status:
         result = compile_model(
             model, target, pipeline=pipeline, out_dir=out, load_options=options,
@@ -128,12 +130,12 @@ def compile_cmd(model, target, out, pipeline, dump_dir, no_verify, dt, reset, co
 @click.option("--ir", "show_ir", is_flag=True, help="Print the full IR text.")
 @with_model_options
 @_handle_errors
-def inspect(model, show_ir, dt, reset, comparator, arch, trust_pickle, calibration):
+def inspect(model, show_ir, dt, reset, comparator, arch, trust_pickle, calibration, input_shape):
     """Show MODEL's nodes: kind, shapes, parameters, neurons, synapses."""
     from .loading import load_model
     from .report_cli import print_inspect
 
-    options = _load_options(dt, reset, comparator, arch, trust_pickle, _calibration(calibration))
+    options = _load_options(dt, reset, comparator, arch, trust_pickle, _calibration(calibration), input_shape)
     imported = load_model(model, options)
     print_inspect(_console(), imported, show_ir)
 

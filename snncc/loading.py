@@ -49,8 +49,10 @@ def load_model(path: str, options: LoadOptions | None = None):
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
+        hint = ("the snncc installation is stale: reinstall it (make install)" if (exc.name or "").startswith("snncc")
+                else "install snncc with its framework extras: pip install 'snncc[frameworks]'")
         raise SnnccError.single("SNN108", f"the {suffix} frontend is not available ({exc.name} missing)", file=path,
-                                hint="install snncc with its framework extras: pip install 'snncc[frameworks]'") from None
+                                hint=hint) from None
     try:
         return getattr(module, function)(path, options)
     except SnnccError as exc:
