@@ -156,7 +156,10 @@ def passes():
         import dataclasses
 
         options = ", ".join(f"{f.name}={f.default!r}" for f in dataclasses.fields(cls))
-        table.add_row(name, options, (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else "")
+        doc = cls.__doc__ or ""
+        if doc.startswith(f"{cls.__name__}("):  # dataclass's generated signature, not prose
+            doc = sys.modules[cls.__module__].__doc__ or ""
+        table.add_row(name, options, doc.strip().splitlines()[0] if doc.strip() else "")
     _console().print(table)
 
 

@@ -28,6 +28,6 @@ class ReferenceTarget(Target):
 TARGET = ReferenceTarget(
     name="reference",
     capabilities=Capabilities(name="reference", threshold_granularity="float"),
-    default_pipeline="fold-batchnorm",
+    default_pipeline="fold-batchnorm,fold-mpbn,simplify",
     description="float reference: lowered graph as NIR + snncc graph, simulated by snncc.runtime",
 )
