@@ -219,3 +219,13 @@ def test_conv_from_nir_matches_torch_module():
         module[1].weight.copy_(torch.tensor(np.rint(weight * 10.0)))
         ref = module(torch.tensor(x.reshape(1, 2, 10, 12), dtype=torch.float32)).numpy().ravel()
     np.testing.assert_allclose(v, ref, atol=1e-4)
+
+
+def test_strict_comparator_and_subtractive_reset():
+    # v reaches the threshold exactly after two input spikes: no spike (v > threshold)
+    spec = NetSpec("eq", (Population("x", 1, "spike_list"), Population(
+        "y", 1, "lif_no_delay", NeuronParams(threshold=10.0, alpha_decay=1.0))),
+        (Projection("w", "x", "y", "dense", [[5]]),), RunOptions(timesteps=5))
+    r = emulator.run(spec, {"x": np.ones((4, 1))})
+    assert r.spikes["y"][0, :, 0].tolist() == [False, False, False, True, False]
+    assert r.v_hw["y"][0, :, 0].tolist() == [0.0, 5.0, 10.0, 5.0, 10.0]
