@@ -41,7 +41,10 @@ def _f32(value: float | np.ndarray) -> np.ndarray:
 
 
 def _int(value: int | np.ndarray) -> np.ndarray:
-    array = np.array(value, dtype=np.int64, copy=True)
+    raw = np.asarray(value)
+    if raw.dtype.kind == "f" and not np.array_equal(raw, np.round(raw)):
+        raise ValueError("weights, delays and indices must be integers (quantize first)")
+    array = np.array(raw, dtype=np.int64, copy=True)
     array.setflags(write=False)
     return array
 

@@ -100,3 +100,9 @@ def test_pe_and_router_limits():
     assert found["SNN445"].limit == 100
     assert "SNN445" not in {v.code for v in find_violations(
         net, SpiNNaker2Limits(n_chips=8))}
+
+
+def test_fractional_weights_are_refused():
+    with pytest.raises(ValueError, match="integers"):
+        Projection("j", "a", "b", "dense", np.array([[1.5]]))
+    assert Projection("j", "a", "b", "dense", np.array([[2.0]])).weights.dtype == np.int64
