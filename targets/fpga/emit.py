@@ -1,5 +1,5 @@
 """Writes OUT/fpga/: config.json, one .hex image per memory per engine, neurocore.v,
-the generated top level (top.v) and the self-checking testbench (tb.v).
+the generated top level (snn_top.v) and the self-checking testbench (tb.v).
 
 Nothing is written while the spec has violations; output is byte-identical for the
 same spec (sorted JSON, fixed formatting, no timestamps).
@@ -67,7 +67,7 @@ def emit(spec: NetSpec, out_dir: str | Path) -> Path:
     (fpga / "config.json").write_text(json.dumps(cfg, indent=1, sort_keys=True) + "\n")
     core = resources.files(__package__).joinpath("neurocore.v").read_text()
     (fpga / "neurocore.v").write_text(core)
-    (fpga / "top.v").write_text(render_top(cfg))
+    (fpga / "snn_top.v").write_text(render_top(cfg))
     (fpga / "tb.v").write_text(render_tb(cfg))
     return fpga
 

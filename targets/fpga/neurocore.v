@@ -1,19 +1,24 @@
-// snncc neurocore: one event-driven LIF layer engine (Verilog-2005).
-// Arithmetic contract: docs/fpga-arithmetic.md (mirrors snncc/targets/fpga/contract.py).
-// Per step: for each group g of PE neurons, ceil(qn/SIMD) accumulate cycles over the
-// queued active input indices (SIMD per cycle), then one update cycle that writes the
-// membranes and pushes the group's spikes to the next engine's queue.
+// snncc neurocore: one event-driven LIF layer engine (Verilog-2005,
+// lint-clean with the Verilator linter, -Wall). Arithmetic contract: docs/fpga-arithmetic.md, mirrored by
+// snncc/targets/fpga/contract.py. Per step and per group g of PE neurons:
+// ceil(qn / SIMD) accumulate cycles over the queued active input indices (SIMD per cycle),
+// then one update cycle that writes the membranes and pushes the group's spikes to the
+// next engine's event queue; one FIN cycle ends the step.
+// Datapath intermediates are 64-bit signed (every operand sign-extended), so no Verilog
+// signed/unsigned or width-extension rule can change a result; widths are then sliced.
 `default_nettype none
 module neurocore #(
-    parameter N_IN = 16, parameter N_OUT = 16, parameter PE = 1, parameter SIMD = 1,
-    parameter PIN = 1,           // lanes of the producer (events pushed per cycle)
-    parameter IW = 16,           // index width shared by all queues
-    parameter WB = 8, parameter VB = 16, parameter ACCB = 24, parameter LB = 6,
-    parameter LEAK = 0,          // 0 none, 1 shift (v - (v >>> k)), 2 mul ((v * m) >>> FRAC)
-    parameter FRAC = 1,
-    parameter RESET = 1,         // 0 to value, 1 subtract threshold, 2 none
-    parameter RESET_VAL = 0,
-    parameter CMP_GE = 1,        // 1: v >= theta, 0: v > theta
+    parameter integer N_IN = 16, parameter integer N_OUT = 16,
+    parameter integer PE = 1, parameter integer SIMD = 1,
+    parameter integer PIN = 1,        // producer lanes: events pushed per cycle
+    parameter integer IW = 16,        // index width shared by all queues
+    parameter integer WB = 8, parameter integer VB = 16, parameter integer ACCB = 24,
+    parameter integer LB = 6,
+    parameter integer LEAK = 0,       // 0 none, 1 shift v - (v >>> k), 2 mul (v * m) >>> FRAC
+    parameter integer FRAC = 1,
+    parameter integer RESET = 1,      // 0 to RESET_VAL, 1 subtract threshold, 2 none
+    parameter integer RESET_VAL = 0,
+    parameter integer CMP_GE = 1,     // 1: v >= theta, 0: v > theta
     parameter WFILE = "w.hex", parameter TFILE = "t.hex",
     parameter BFILE = "b.hex", parameter LFILE = "l.hex"
 ) (
@@ -22,103 +27,152 @@ module neurocore #(
     input  wire ev_valid, input wire [PIN-1:0] ev_bits, input wire [IW-1:0] ev_base,
     output reg  out_valid, output reg [PE-1:0] out_bits, output reg [IW-1:0] out_base
 );
-    localparam NF = N_OUT / PE;
-    localparam SW = (VB > ACCB ? VB : ACCB) + 2;          // exact width of vl + acc + b
-    localparam signed [SW-1:0] SMAX = {{(SW-VB+1){1'b0}}, {(VB-1){1'b1}}};
-    localparam signed [SW-1:0] SMIN = {{(SW-VB+1){1'b1}}, {(VB-1){1'b0}}};
-    localparam signed [VB-1:0] RV = RESET_VAL;
-    localparam IDLE = 2'd0, RUN = 2'd1, FIN = 2'd2;
+    localparam integer NF = N_OUT / PE;
+    localparam integer GW = NF > 1 ? $clog2(NF) : 1;
+    localparam integer QW = $clog2(N_IN + 1);
+    localparam integer AW = NF * N_IN > 1 ? $clog2(NF * N_IN) : 1;
+    localparam signed [63:0] VMAX = (64'sd1 <<< (VB - 1)) - 64'sd1;
+    localparam signed [63:0] VMIN = -(64'sd1 <<< (VB - 1));
+    localparam [31:0] RV32 = RESET_VAL;
+    localparam [1:0] IDLE = 2'd0, RUN = 2'd1, FIN = 2'd2;
 
-    reg [PE*WB-1:0] wmem [0:NF*N_IN-1];
-    reg [PE*VB-1:0] tmem [0:NF-1];
-    reg [PE*VB-1:0] bmem [0:NF-1];
-    reg [PE*LB-1:0] lmem [0:NF-1];
-    reg [PE*VB-1:0] vmem [0:NF-1];
-    reg [IW-1:0] q [0:N_IN-1];
+    reg [PE*WB-1:0] wmem [0:(1<<AW)-1];
+    reg [PE*VB-1:0] tmem [0:(1<<GW)-1];
+    reg [PE*VB-1:0] bmem [0:(1<<GW)-1];
+    reg [PE*LB-1:0] lmem [0:(1<<GW)-1];
+    reg [PE*VB-1:0] vmem [0:(1<<GW)-1];
+    reg [IW-1:0] q [0:(1<<QW)-1];
     initial begin
-        $readmemh(WFILE, wmem); $readmemh(TFILE, tmem);
-        $readmemh(BFILE, bmem); $readmemh(LFILE, lmem);
+        $readmemh(WFILE, wmem, 0, NF * N_IN - 1); $readmemh(TFILE, tmem, 0, NF - 1);
+        $readmemh(BFILE, bmem, 0, NF - 1); $readmemh(LFILE, lmem, 0, NF - 1);
     end
 
     reg [1:0] state;
-    integer qn, g, c, p, s, i, nq;
+    reg [GW-1:0] g;
+    reg [QW-1:0] c;                   // chunk counter, at most ceil(N_IN / SIMD)
+    reg [QW-1:0] qn;                  // queued active inputs
     reg [PE*ACCB-1:0] acc;
-    reg [N_OUT-1:0] spk_vec;          // this step's spikes, read by the testbench
+    /* verilator lint_off UNUSEDSIGNAL */
+    reg [N_OUT-1:0] spk_vec;          // this step's spikes, read by the testbench only
+    /* verilator lint_on UNUSEDSIGNAL */
     assign done = (state == FIN);
 
-    // blocking temporaries of one clock edge
-    reg signed [ACCB-1:0] a;
-    reg signed [WB-1:0] wv;
-    reg signed [VB-1:0] v, vl, vs, th, bi, vn;
-    reg signed [LB-1:0] lp;
-    reg signed [VB+LB-1:0] prod;
-    reg signed [SW-1:0] sum;
-    reg [PE*ACCB-1:0] acc_n;
-    reg [PE*VB-1:0] v_word;
-    reg [PE-1:0] spk;
+    /* verilator lint_off UNUSEDSIGNAL */  // 32/64-bit intermediates, sliced to width
+    wire [31:0] c32 = {{(32-QW){1'b0}}, c};
+    wire [31:0] qn32 = {{(32-QW){1'b0}}, qn};
+    wire [31:0] g32 = {{(32-GW){1'b0}}, g};
+    wire [31:0] gbase32 = g32 * PE;
+    wire accumulate = c32 * SIMD < qn32;
 
+    // ---- event queue append: producer lanes in order, positions by prefix count ----
+    reg [(PIN+1)*QW-1:0] wpos;
+    reg [31:0] npos;
+    integer k, m;
+    always @* begin
+        npos = qn32;
+        for (k = 0; k < PIN; k = k + 1) begin
+            wpos[k*QW +: QW] = npos[QW-1:0];
+            npos = npos + {31'd0, ev_bits[k]};
+        end
+        wpos[PIN*QW +: QW] = npos[QW-1:0];
+    end
+    wire [PIN*IW-1:0] evidx;
+    genvar p, s;
+    generate
+        for (p = 0; p < PIN; p = p + 1) begin : push
+            wire [31:0] idx32 = {{(32-IW){1'b0}}, ev_base} + p;
+            assign evidx[p*IW +: IW] = idx32[IW-1:0];
+        end
+    endgenerate
+
+    // ---- SIMD weight reads at the queued input indices ----
+    wire [SIMD-1:0] svalid;
+    wire [SIMD*PE*WB-1:0] wwords;
+    generate
+        for (s = 0; s < SIMD; s = s + 1) begin : syn
+            wire [31:0] pos32 = c32 * SIMD + s;
+            wire [IW-1:0] idx = q[pos32[QW-1:0]];
+            wire [31:0] addr32 = g32 * N_IN + {{(32-IW){1'b0}}, idx};
+            assign svalid[s] = pos32 < qn32;
+            assign wwords[s*PE*WB +: PE*WB] = wmem[addr32[AW-1:0]];
+        end
+    endgenerate
+
+    // ---- per PE lane: accumulate chain and the contract's neuron update ----
+    wire [PE*VB-1:0] vword = vmem[g], tword = tmem[g], bword = bmem[g];
+    wire [PE*LB-1:0] lword = lmem[g];
+    // accumulate: each PE lane adds its weights of the valid SIMD lanes
+    reg [PE*ACCB-1:0] acc_next;
+    reg [63:0] asum;
+    reg [WB-1:0] wlane;
+    always @* begin
+        for (k = 0; k < PE; k = k + 1) begin
+            asum = {{(64-ACCB){acc[k*ACCB + ACCB - 1]}}, acc[k*ACCB +: ACCB]};
+            for (m = 0; m < SIMD; m = m + 1) begin
+                wlane = wwords[(m*PE + k)*WB +: WB];
+                if (svalid[m]) asum = asum + {{(64-WB){wlane[WB-1]}}, wlane};
+            end
+            acc_next[k*ACCB +: ACCB] = asum[ACCB-1:0];
+        end
+    end
+    wire [PE*VB-1:0] v_next;
+    wire [PE-1:0] spk;
+    generate
+        for (p = 0; p < PE; p = p + 1) begin : lane
+            wire [ACCB-1:0] acc_p = acc[p*ACCB +: ACCB];
+            wire [VB-1:0] v_u = vword[p*VB +: VB];
+            wire [VB-1:0] t_u = tword[p*VB +: VB];
+            wire [VB-1:0] b_u = bword[p*VB +: VB];
+            wire [LB-1:0] l_u = lword[p*LB +: LB];
+            wire signed [63:0] v  = {{(64-VB){v_u[VB-1]}}, v_u};
+            wire signed [63:0] th = {{(64-VB){t_u[VB-1]}}, t_u};
+            wire signed [63:0] bi = {{(64-VB){b_u[VB-1]}}, b_u};
+            wire signed [63:0] lp = {{(64-LB){l_u[LB-1]}}, l_u};
+            wire signed [63:0] a  = {{(64-ACCB){acc_p[ACCB-1]}}, acc_p};
+            wire signed [63:0] prod = v * lp;
+            // 1 leak, 2-3 synaptic input + bias, 4 saturate, 5 compare, 6 reset
+            wire signed [63:0] vl = LEAK == 1 ? v - (v >>> l_u)
+                                  : LEAK == 2 ? prod >>> FRAC : v;
+            wire signed [63:0] sum = vl + a + bi;
+            wire signed [63:0] vs = sum > VMAX ? VMAX : (sum < VMIN ? VMIN : sum);
+            assign spk[p] = CMP_GE != 0 ? vs >= th : vs > th;
+            wire signed [63:0] d = vs - th;
+            wire signed [63:0] ds = d > VMAX ? VMAX : (d < VMIN ? VMIN : d);
+            wire signed [63:0] rv = {{32{RV32[31]}}, RV32};
+            wire signed [63:0] vn = !spk[p] ? vs : RESET == 0 ? rv : RESET == 1 ? ds : vs;
+            assign v_next[p*VB +: VB] = vn[VB-1:0];
+        end
+    endgenerate
+    /* verilator lint_on UNUSEDSIGNAL */
+
+    integer i;
     always @(posedge clk) begin
         out_valid <= 1'b0;
         if (rst) begin
-            state <= IDLE; qn <= 0;
+            state <= IDLE; qn <= {QW{1'b0}};
         end else begin
-            if (ev_valid) begin  // append producer spikes to the event queue, in lane order
-                nq = qn;
-                for (p = 0; p < PIN; p = p + 1)
-                    if (ev_bits[p]) begin q[nq] <= ev_base + p; nq = nq + 1; end
-                qn <= nq;
+            if (ev_valid) begin
+                for (i = 0; i < PIN; i = i + 1)
+                    if (ev_bits[i]) q[wpos[i*QW +: QW]] <= evidx[i*IW +: IW];
+                qn <= wpos[PIN*QW +: QW];
             end
             if (clr)
-                for (i = 0; i < NF; i = i + 1) vmem[i] <= {(PE*VB){1'b0}};
+                for (i = 0; i < (1 << GW); i = i + 1) vmem[i[GW-1:0]] <= {(PE*VB){1'b0}};
             case (state)
             IDLE: if (start) begin
-                state <= RUN; g <= 0; c <= 0; acc <= {(PE*ACCB){1'b0}}; spk_vec <= {N_OUT{1'b0}};
+                state <= RUN; g <= {GW{1'b0}}; c <= {QW{1'b0}};
+                acc <= {(PE*ACCB){1'b0}}; spk_vec <= {N_OUT{1'b0}};
             end
-            RUN: if (c * SIMD < qn) begin   // accumulate SIMD active synapses per PE
-                for (p = 0; p < PE; p = p + 1) begin
-                    a = acc[p*ACCB +: ACCB];
-                    for (s = 0; s < SIMD; s = s + 1)
-                        if (c * SIMD + s < qn) begin
-                            wv = wmem[g * N_IN + q[c * SIMD + s]][p*WB +: WB];
-                            a = a + wv;
-                        end
-                    acc_n[p*ACCB +: ACCB] = a;
-                end
-                acc <= acc_n; c <= c + 1;
-            end else begin                  // update the PE neurons of group g
-                for (p = 0; p < PE; p = p + 1) begin
-                    v  = vmem[g][p*VB +: VB];
-                    th = tmem[g][p*VB +: VB];
-                    bi = bmem[g][p*VB +: VB];
-                    lp = lmem[g][p*LB +: LB];
-                    a  = acc[p*ACCB +: ACCB];
-                    if (LEAK == 1) vl = v - (v >>> lp);
-                    else if (LEAK == 2) begin prod = v * lp; vl = prod >>> FRAC; end
-                    else vl = v;
-                    sum = vl + a + bi;
-                    if (sum > SMAX) vs = SMAX[VB-1:0];
-                    else if (sum < SMIN) vs = SMIN[VB-1:0];
-                    else vs = sum[VB-1:0];
-                    spk[p] = CMP_GE ? (vs >= th) : (vs > th);
-                    vn = vs;
-                    if (spk[p]) begin
-                        if (RESET == 0) vn = RV;
-                        else if (RESET == 1) begin
-                            sum = vs - th;
-                            if (sum > SMAX) vn = SMAX[VB-1:0];
-                            else if (sum < SMIN) vn = SMIN[VB-1:0];
-                            else vn = sum[VB-1:0];
-                        end
-                    end
-                    v_word[p*VB +: VB] = vn;
-                end
-                vmem[g] <= v_word;
-                spk_vec[g*PE +: PE] <= spk;
-                out_valid <= 1'b1; out_bits <= spk; out_base <= g * PE;
-                if (g == NF - 1) state <= FIN;
-                else begin g <= g + 1; c <= 0; acc <= {(PE*ACCB){1'b0}}; end
+            RUN: if (accumulate) begin
+                acc <= acc_next; c <= c + 1'b1;
+            end else begin
+                vmem[g] <= v_next;
+                spk_vec[gbase32 +: PE] <= spk;
+                out_valid <= 1'b1; out_bits <= spk; out_base <= gbase32[IW-1:0];
+                if (g32 == NF - 1) state <= FIN;
+                else begin g <= g + 1'b1; c <= {QW{1'b0}}; acc <= {(PE*ACCB){1'b0}}; end
             end
-            FIN: begin state <= IDLE; qn <= 0; end   // queue consumed
+            FIN: begin state <= IDLE; qn <= {QW{1'b0}}; end   // queue consumed
             default: state <= IDLE;
             endcase
         end

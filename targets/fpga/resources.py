@@ -90,7 +90,7 @@ def yosys_stat(fpga_dir: str | Path, timeout: float = 300.0) -> dict[str, int] |
     exe = shutil.which("yosys")
     if exe is None:
         return None
-    script = ("read_verilog -defer neurocore.v top.v; hierarchy -top snn_top; "
+    script = ("read_verilog -defer neurocore.v snn_top.v; hierarchy -top snn_top; "
               "synth -top snn_top -flatten")
     proc = subprocess.run([exe, "-q", "-p", f"{script}; tee -o yosys_stat.txt stat"],
                           cwd=fpga_dir, capture_output=True, text=True, timeout=timeout)

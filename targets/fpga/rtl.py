@@ -13,15 +13,15 @@ from snncc.diagnostics import SnnccError
 from .emit import load_config
 from .golden import SimResult, check_input
 
-SOURCES = ("neurocore.v", "top.v", "tb.v")
+SOURCES = ("neurocore.v", "snn_top.v", "tb.v")
 
 
 def _tool(name: str) -> str:
     path = shutil.which(name)
     if path is None:
         raise SnnccError.single(
-            "SNN501", f"'{name}' not found on PATH; the FPGA RTL co-simulation needs Icarus "
-            "Verilog", hint="apt-get install iverilog (or `make sysdeps`)")
+            "SNN501", f"'{name}' not found on PATH; the FPGA RTL flow needs it",
+            hint=f"apt-get install {name} (`make sysdeps` installs iverilog)")
     return path
 
 
@@ -103,3 +103,12 @@ def run_rtl(fpga_dir: str | Path, spikes_in: np.ndarray, expected: SimResult | N
     if proc.returncode != 0 or "TB_DONE" not in proc.stdout:
         raise SnnccError.single("SNN503", f"vvp failed:\n{proc.stdout}\n{proc.stderr}")
     return parse_output(fout.read_text(), cfg, x.shape[0], x.shape[1])
+
+
+def lint_rtl(fpga_dir: str | Path) -> list[str]:
+    """``verilator --lint-only -Wall`` messages for the synthesisable sources (empty =
+    clean), or raises SNN501 when Verilator is not installed."""
+    proc = subprocess.run([_tool("verilator"), "--lint-only", "-Wall", "--top-module", "snn_top",
+                           "snn_top.v", "neurocore.v"], cwd=Path(fpga_dir),
+                          capture_output=True, text=True)
+    return [line for line in proc.stderr.splitlines() if line.startswith("%")]
