@@ -213,7 +213,7 @@ def threshold_limits(capabilities: Any) -> tuple[float | None, float | None, boo
     the IR's float units and ``positive_threshold`` (bool); a range starting at >= 0 also
     asks for positive thresholds."""
     extra = getattr(capabilities, "extra", None) or {}
-    low, high = extra.get("threshold_range", (None, None))
+    low, high = extra.get("threshold_range") or (None, None)
     positive = bool(extra.get("positive_threshold", False)) or (low is not None and low >= 0)
     return low, high, positive
 

@@ -113,6 +113,8 @@ def _into_neuron(graph: Graph, name: str, shape, a: np.ndarray, c: np.ndarray, p
         return None, f"neuron '{dst}' has other inputs the BN's scale would not apply to", []
     if neuron.quant is not None:
         return None, "", [quantized(dst)]
+    if a.size != neuron.size:
+        return None, f"neuron '{dst}' has {neuron.size} neurons for {a.size} BN values", []
     a, c = a.reshape(neuron.shape), c.reshape(neuron.shape)
     if isinstance(neuron, CubaLIF):
         if np.any(c != 0):

@@ -109,6 +109,8 @@ def _share(graph: Graph, name: str, group: str, changes: dict[str, list[str]]) -
     rows = theta.reshape(1 if group == "layer" else shape[0], -1)
     if np.all(rows == rows[:, :1]):
         return graph, []
+    if node.quant is not None:
+        return graph, [quantized(name)]
     if np.any(theta <= 0):
         return graph, [Diagnostic(
             "SNN316", f"cannot share one threshold per {group}: threshold <= 0 at "
