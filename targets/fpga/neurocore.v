@@ -62,20 +62,23 @@ module neurocore #(
     wire [31:0] qn32 = {{(32-QW){1'b0}}, qn};
     wire [31:0] g32 = {{(32-GW){1'b0}}, g};
     wire [31:0] gbase32 = g32 * PE;
+    wire [31:0] ob32 = {{(32-IW){1'b0}}, out_base};
     wire accumulate = c32 * SIMD < qn32;
 
     // ---- event queue append: producer lanes in order, positions by prefix count ----
-    reg [(PIN+1)*QW-1:0] wpos;
-    reg [31:0] npos;
-    integer k, m;
-    always @* begin
-        npos = qn32;
-        for (k = 0; k < PIN; k = k + 1) begin
-            wpos[k*QW +: QW] = npos[QW-1:0];
-            npos = npos + {31'd0, ev_bits[k]};
+    function [(PIN+1)*QW-1:0] push_positions(input [QW-1:0] n0, input [PIN-1:0] bits);
+        integer k;
+        reg [31:0] n;
+        begin
+            n = {{(32-QW){1'b0}}, n0};
+            for (k = 0; k < PIN; k = k + 1) begin
+                push_positions[k*QW +: QW] = n[QW-1:0];
+                n = n + {31'd0, bits[k]};
+            end
+            push_positions[PIN*QW +: QW] = n[QW-1:0];
         end
-        wpos[PIN*QW +: QW] = npos[QW-1:0];
-    end
+    endfunction
+    wire [(PIN+1)*QW-1:0] wpos = push_positions(qn, ev_bits);
     wire [PIN*IW-1:0] evidx;
     genvar p, s;
     generate
@@ -98,51 +101,65 @@ module neurocore #(
         end
     endgenerate
 
-    // ---- per PE lane: accumulate chain and the contract's neuron update ----
-    wire [PE*VB-1:0] vword = vmem[g], tword = tmem[g], bword = bmem[g];
-    wire [PE*LB-1:0] lword = lmem[g];
-    // accumulate: each PE lane adds its weights of the valid SIMD lanes
-    reg [PE*ACCB-1:0] acc_next;
-    reg [63:0] asum;
-    reg [WB-1:0] wlane;
-    always @* begin
-        for (k = 0; k < PE; k = k + 1) begin
-            asum = {{(64-ACCB){acc[k*ACCB + ACCB - 1]}}, acc[k*ACCB +: ACCB]};
-            for (m = 0; m < SIMD; m = m + 1) begin
-                wlane = wwords[(m*PE + k)*WB +: WB];
-                if (svalid[m]) asum = asum + {{(64-WB){wlane[WB-1]}}, wlane};
+    // ---- accumulate: each PE lane adds its weights of the valid SIMD lanes ----
+    function [PE*ACCB-1:0] accumulate_group(input [PE*ACCB-1:0] aw,
+                                            input [SIMD*PE*WB-1:0] ww, input [SIMD-1:0] ok);
+        integer k, m;
+        reg [63:0] a;
+        reg [WB-1:0] w;
+        begin
+            for (k = 0; k < PE; k = k + 1) begin
+                a = {{(64-ACCB){aw[k*ACCB + ACCB - 1]}}, aw[k*ACCB +: ACCB]};
+                for (m = 0; m < SIMD; m = m + 1) begin
+                    w = ww[(m*PE + k)*WB +: WB];
+                    if (ok[m]) a = a + {{(64-WB){w[WB-1]}}, w};
+                end
+                accumulate_group[k*ACCB +: ACCB] = a[ACCB-1:0];
             end
-            acc_next[k*ACCB +: ACCB] = asum[ACCB-1:0];
         end
-    end
-    wire [PE*VB-1:0] v_next;
-    wire [PE-1:0] spk;
-    generate
-        for (p = 0; p < PE; p = p + 1) begin : lane
-            wire [ACCB-1:0] acc_p = acc[p*ACCB +: ACCB];
-            wire [VB-1:0] v_u = vword[p*VB +: VB];
-            wire [VB-1:0] t_u = tword[p*VB +: VB];
-            wire [VB-1:0] b_u = bword[p*VB +: VB];
-            wire [LB-1:0] l_u = lword[p*LB +: LB];
-            wire signed [63:0] v  = {{(64-VB){v_u[VB-1]}}, v_u};
-            wire signed [63:0] th = {{(64-VB){t_u[VB-1]}}, t_u};
-            wire signed [63:0] bi = {{(64-VB){b_u[VB-1]}}, b_u};
-            wire signed [63:0] lp = {{(64-LB){l_u[LB-1]}}, l_u};
-            wire signed [63:0] a  = {{(64-ACCB){acc_p[ACCB-1]}}, acc_p};
-            wire signed [63:0] prod = v * lp;
-            // 1 leak, 2-3 synaptic input + bias, 4 saturate, 5 compare, 6 reset
-            wire signed [63:0] vl = LEAK == 1 ? v - (v >>> l_u)
-                                  : LEAK == 2 ? prod >>> FRAC : v;
-            wire signed [63:0] sum = vl + a + bi;
-            wire signed [63:0] vs = sum > VMAX ? VMAX : (sum < VMIN ? VMIN : sum);
-            assign spk[p] = CMP_GE != 0 ? vs >= th : vs > th;
-            wire signed [63:0] d = vs - th;
-            wire signed [63:0] ds = d > VMAX ? VMAX : (d < VMIN ? VMIN : d);
-            wire signed [63:0] rv = {{32{RV32[31]}}, RV32};
-            wire signed [63:0] vn = !spk[p] ? vs : RESET == 0 ? rv : RESET == 1 ? ds : vs;
-            assign v_next[p*VB +: VB] = vn[VB-1:0];
+    endfunction
+
+    // ---- the contract's neuron update for the PE lanes of group g ----
+    // 1 leak, 2-3 synaptic input + bias, 4 saturate, 5 compare, 6 reset
+    function [PE+PE*VB-1:0] update_group(input [PE*VB-1:0] vw, input [PE*VB-1:0] tw,
+                                         input [PE*VB-1:0] bw, input [PE*LB-1:0] lw,
+                                         input [PE*ACCB-1:0] aw);
+        integer k;
+        reg [VB-1:0] v_u, t_u, b_u;
+        reg [LB-1:0] l_u;
+        reg [ACCB-1:0] a_u;
+        reg signed [63:0] v, th, bi, lp, a, vl, sum, vs, d, vn;
+        begin
+            for (k = 0; k < PE; k = k + 1) begin
+                v_u = vw[k*VB +: VB]; t_u = tw[k*VB +: VB]; b_u = bw[k*VB +: VB];
+                l_u = lw[k*LB +: LB]; a_u = aw[k*ACCB +: ACCB];
+                v  = {{(64-VB){v_u[VB-1]}}, v_u};
+                th = {{(64-VB){t_u[VB-1]}}, t_u};
+                bi = {{(64-VB){b_u[VB-1]}}, b_u};
+                lp = {{(64-LB){l_u[LB-1]}}, l_u};
+                a  = {{(64-ACCB){a_u[ACCB-1]}}, a_u};
+                if (LEAK == 1) vl = v - (v >>> l_u);
+                else if (LEAK == 2) vl = (v * lp) >>> FRAC;
+                else vl = v;
+                sum = vl + a + bi;
+                vs = sum > VMAX ? VMAX : (sum < VMIN ? VMIN : sum);
+                update_group[PE*VB + k] = CMP_GE != 0 ? vs >= th : vs > th;
+                d = vs - th;
+                vn = vs;
+                if (update_group[PE*VB + k]) begin
+                    if (RESET == 0) vn = {{32{RV32[31]}}, RV32};
+                    else if (RESET == 1) vn = d > VMAX ? VMAX : (d < VMIN ? VMIN : d);
+                end
+                update_group[k*VB +: VB] = vn[VB-1:0];
+            end
         end
-    endgenerate
+    endfunction
+    function [PE*VB-1:0] v_part(input [PE+PE*VB-1:0] u);
+        v_part = u[PE*VB-1:0];
+    endfunction
+    function [PE-1:0] s_part(input [PE+PE*VB-1:0] u);
+        s_part = u[PE*VB +: PE];
+    endfunction
     /* verilator lint_on UNUSEDSIGNAL */
 
     integer i;
@@ -158,17 +175,18 @@ module neurocore #(
             end
             if (clr)
                 for (i = 0; i < (1 << GW); i = i + 1) vmem[i[GW-1:0]] <= {(PE*VB){1'b0}};
+            if (out_valid) spk_vec[ob32 +: PE] <= out_bits;  // record the pushed group
             case (state)
             IDLE: if (start) begin
                 state <= RUN; g <= {GW{1'b0}}; c <= {QW{1'b0}};
                 acc <= {(PE*ACCB){1'b0}}; spk_vec <= {N_OUT{1'b0}};
             end
             RUN: if (accumulate) begin
-                acc <= acc_next; c <= c + 1'b1;
+                acc <= accumulate_group(acc, wwords, svalid); c <= c + 1'b1;
             end else begin
-                vmem[g] <= v_next;
-                spk_vec[gbase32 +: PE] <= spk;
-                out_valid <= 1'b1; out_bits <= spk; out_base <= gbase32[IW-1:0];
+                vmem[g] <= v_part(update_group(vmem[g], tmem[g], bmem[g], lmem[g], acc));
+                out_bits <= s_part(update_group(vmem[g], tmem[g], bmem[g], lmem[g], acc));
+                out_valid <= 1'b1; out_base <= gbase32[IW-1:0];
                 if (g32 == NF - 1) state <= FIN;
                 else begin g <= g + 1'b1; c <= {QW{1'b0}}; acc <= {(PE*ACCB){1'b0}}; end
             end
