@@ -104,3 +104,16 @@ def test_testbench_flags_a_wrong_expectation(tmp_path):
     bad = type(cyc)(cyc.spikes, wrong_v, cyc.cycles, cyc.engine_cycles)
     _, mismatches = run_rtl(fpga, x, expected=bad)
     assert mismatches == 1
+
+
+def test_cosimulate_report(tmp_path):
+    from snncc.targets.fpga import cosimulate
+    from snncc.targets.fpga.cosim import _diff
+
+    spec = random_dense_net(3, (6, 8, 4), [DENSE_CASES["gt-value-mul"][1]] * 2)
+    x = (np.random.default_rng(0).random((2, 4, 6)) < 0.5).astype(np.uint8)
+    rep = cosimulate(spec, x, tmp_path)
+    assert rep.ok and rep.rtl_cycles_equal and rep.tb_mismatches == 0
+    assert rep.rtl_spike_mismatches == (0, 0) and rep.sim_state_mismatches == (0, 0)
+    shifted = type(rep.golden)(rep.golden.spikes, tuple(v + 1 for v in rep.golden.v))
+    assert _diff(shifted, rep.golden)[1] == (2 * 4 * 8, 2 * 4 * 4)
