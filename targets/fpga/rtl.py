@@ -2,6 +2,7 @@
 the same :class:`SimResult` as the golden model and cycle simulator."""
 from __future__ import annotations
 
+import hashlib
 import shutil
 import subprocess
 from pathlib import Path
@@ -26,16 +27,17 @@ def _tool(name: str) -> str:
 
 
 def compile_rtl(fpga_dir: str | Path) -> Path:
-    """iverilog -g2005 once per design; reuses sim.vvp when newer than the sources."""
+    """iverilog -g2005 once per design: sim.vvp is reused while the sources' hash holds."""
     fpga_dir = Path(fpga_dir)
-    vvp = fpga_dir / "sim.vvp"
-    srcs = [fpga_dir / s for s in SOURCES]
-    if vvp.exists() and all(vvp.stat().st_mtime >= s.stat().st_mtime for s in srcs):
+    vvp, stamp = fpga_dir / "sim.vvp", fpga_dir / "sim.vvp.sha256"
+    digest = hashlib.sha256(b"".join((fpga_dir / s).read_bytes() for s in SOURCES)).hexdigest()
+    if vvp.exists() and stamp.exists() and stamp.read_text() == digest:
         return vvp
     proc = subprocess.run([_tool("iverilog"), "-g2005", "-Wall", "-s", "tb", "-o", vvp.name,
                            *SOURCES], cwd=fpga_dir, capture_output=True, text=True)
     if proc.returncode != 0:
         raise SnnccError.single("SNN502", f"iverilog failed:\n{proc.stderr}")
+    stamp.write_text(digest)
     return vvp
 
 
