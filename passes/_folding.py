@@ -26,7 +26,7 @@ import numpy as np
 
 from snncc.diagnostics import Diagnostic
 from snncc.ir import (
-    IF, LIF, Affine, BatchNormParams, Conv1d, Conv2d, CubaLIF, Edge, Graph, Linear, SpikingNeuron,
+    IF, LIF, Affine, BatchNormParams, Conv1d, Conv2d, CubaLIF, Edge, Graph, Linear, Scale, SpikingNeuron,
 )
 
 WEIGHT_LAYERS = (Affine, Linear, Conv1d, Conv2d)
@@ -151,9 +151,9 @@ def scale_bn_input(p: BatchNormParams, k: np.ndarray, shape: Shape) -> BatchNorm
 def scale_inputs(graph: Graph, name: str, k: np.ndarray, why: str) -> tuple[Graph, list[Diagnostic]]:
     """Multiply neuron ``name``'s input current by ``k`` (full, neuron shape).
 
-    CubaLIF: into ``w_in``. LIF/IF: into the rows (Affine/Linear) or output channels (Conv)
-    of every producer feeding it; each producer must feed only this neuron, and a Conv
-    needs one factor per channel (shared kernels)."""
+    CubaLIF: into ``w_in``. LIF/IF: into the rows (Affine/Linear), output channels (Conv)
+    or elements (Scale) of every producer feeding it; each producer must feed only this
+    neuron, and a Conv needs one factor per channel (shared kernels)."""
     node = graph.nodes[name]
     if np.all(k == 1):
         return graph, []
@@ -163,6 +163,11 @@ def scale_inputs(graph: Graph, name: str, k: np.ndarray, why: str) -> tuple[Grap
     updates: dict[str, Any] = {}
     for edge in graph.incoming(name):
         src = graph.nodes[edge.src]
+        if isinstance(src, Scale) and edge.src_port == "output" and len(graph.outgoing(edge.src)) == 1 \
+                and src.quant is None and np.asarray(src.scale).size == k.size:
+            # element-wise, so any per-neuron factor fits (e.g. the sign Scale fold-batchnorm leaves)
+            updates[edge.src] = src.replace(scale=np.asarray(src.scale) * k.reshape(np.asarray(src.scale).shape))
+            continue
         if not isinstance(src, WEIGHT_LAYERS) or edge.src_port != "output":
             problems.append(Diagnostic("SNN313", f"{why}: input from '{edge.src}' ({src.kind}) has no weights to rescale",
                                        node=name, hint="put an Affine/Linear/Conv directly in front of the neuron"))

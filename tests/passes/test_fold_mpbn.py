@@ -155,3 +155,24 @@ def test_no_mpbn_returns_same_graph():
     graph = chain(("w", layer("affine", rng)[1]), ("lif", neuron("LIF", (8,), rng)))
     result = FoldMpbn().run(graph, PassContext())
     assert result.graph is graph and not result.modified and result.changes == {}
+
+
+def test_sign_scale_from_fold_batchnorm_takes_negation_and_sharing():
+    """Input -> BN (some a < 0) -> MPBN-IF (some gamma < 0): fold-batchnorm leaves a sign Scale,
+    fold-mpbn negates and rescales through it; the pipeline stays exact."""
+    from snncc.pipeline import PassManager, parse_pipeline
+
+    rng = np.random.default_rng(9)
+    n = 8
+    gamma = np.where(rng.uniform(size=n) < 0.5, -1.0, 1.0) * rng.uniform(0.3, 2.0, n)
+    mpbn = ir.BatchNormParams(mean=np.sign(gamma) * rng.uniform(0, 0.5, n), var=rng.uniform(0.05, 2, n), gamma=gamma,
+                              beta=rng.uniform(-0.5, 0.25, n))
+    cell = neuron("IF", (n,), rng, "subtract", membrane_bn=mpbn).replace(v_threshold=np.full(n, 0.5))
+    bn = bn_params((n,), rng, negative=0.0)
+    bn = ir.BatchNormParams(bn.mean, bn.var, bn.gamma * np.sign(gamma), bn.beta, bn.eps)  # same signs: neurons fire
+    graph = chain(("input", ir.Input(shape=(n,))), ("bn", ir.BatchNorm(params=bn)), ("cell", cell))
+    lowered, _ = PassManager(parse_pipeline("fold-batchnorm,fold-mpbn{shared_threshold=true}")).run(graph)
+    assert isinstance(lowered.nodes["bn"], ir.Scale) and lowered.nodes["cell"].membrane_bn is None
+    assert lowered.nodes["cell"].is_shared("v_threshold")
+    c = compare(graph, lowered, spikes_in((n,), 9, p=0.6))
+    assert c.mismatches == 0 and c.spikes > 20
