@@ -31,14 +31,21 @@ def run_with_intermediates(model: OnnxModel, x: np.ndarray, names: list[str], ch
     options.intra_op_num_threads = 2
     session = ort.InferenceSession(proto.SerializeToString(), options, providers=["CPUExecutionProvider"])
     input_name = model.inputs[0]
+    batch_dim = next(i for i in proto.graph.input if i.name == input_name).type.tensor_type.shape.dim[0]
+    fixed = batch_dim.HasField("dim_value") and batch_dim.dim_value > 0
+    if fixed:
+        chunk = batch_dim.dim_value  # exported with a fixed batch size: feed it that many at a time
     wanted = list(dict.fromkeys([*names, *model.outputs]))
     parts: dict[str, list[np.ndarray]] = {n: [] for n in wanted}
     x = np.asarray(x, dtype=np.float32)
+    count = len(x)
+    if fixed and len(x) % chunk:
+        x = np.concatenate([x, np.repeat(x[:1], chunk - len(x) % chunk, axis=0)])  # pad, cut below
     for start in range(0, len(x), chunk):
         values = session.run(wanted, {input_name: x[start : start + chunk]})
         for name, value in zip(wanted, values):
             parts[name].append(value)
-    return {n: np.concatenate(v) for n, v in parts.items()}
+    return {n: np.concatenate(v)[:count] for n, v in parts.items()}
 
 
 def robust_max(activations: np.ndarray, percentile: float, per_channel: bool) -> np.ndarray:
