@@ -18,6 +18,7 @@ import numpy as np
 
 from snncc.targets.fpga.cycle_sim import run_cycle_sim
 from snncc.targets.fpga.emit import emit
+from snncc.targets.fpga.energy import EnergyModel, estimate_energy
 from snncc.targets.fpga.example_nets import random_dense_net
 from snncc.targets.fpga.folding import fold, layer_resources
 from snncc.targets.fpga.golden import run_golden
@@ -27,10 +28,10 @@ from snncc.targets.fpga.rtl import run_rtl
 # System-level energy per synaptic operation on mid-range FPGAs: ESSA (Kuang et al.,
 # TVLSI 2022) 32.1 GSOP/W => ~31 pJ/SOP; Corradi et al. 2021 151 pJ/SOP (both from
 # /work/shared/reference/fpga.md §4 and energy.md "FPGA per SOP, system-level").
-E_SOP_LOW_PJ, E_SOP_HIGH_PJ = 31.0, 151.0
-# Static power of an edge Artix-7/Zynq-7000 class design at ~100 MHz: 0.11 W lower end
-# of fpga.md §4 calibration guidance (0.11-0.43 W).
-P_STATIC_W, F_CLK_HZ = 0.11, 100e6
+# Static power 0.11 W at 100 MHz: low end of fpga.md §4's edge Artix-7/Zynq-7000 range.
+LOW = EnergyModel(e_sop_pj=31.0, p_static_w=0.11, f_clk_hz=100e6)
+HIGH = EnergyModel(e_sop_pj=151.0, p_static_w=0.43, f_clk_hz=100e6)
+F_CLK_HZ = LOW.f_clk_hz
 
 SETTINGS = [((1, 1), (1, 1)), ((2, 2), (1, 2)), ((4, 4), (2, 4)), ((8, 4), (5, 8)),
             ((16, 4), (10, 8)), ((32, 8), (10, 16)), ((128, 8), (10, 32))]
@@ -48,9 +49,6 @@ def main() -> dict:
     rng = np.random.default_rng(0)
     x = (rng.random((4, 20, 64)) < 0.2).astype(np.uint8)  # 4 inferences, 20 steps, 20 % rate
     gold = run_golden(base, x)
-    inputs = [x] + list(gold.spikes[:-1])
-    sops = sum(inp.astype(np.int64).sum() * l.n_out for inp, l in zip(inputs, base.layers))
-    sops_per_inf = sops / x.shape[0]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for k, setting in enumerate(SETTINGS):
@@ -65,7 +63,7 @@ def main() -> dict:
                 assert np.array_equal(a, b), "cycle simulator diverged from the golden model"
             res = sum((layer_resources(l) for l in layers), Resources())
             cyc_inf = float(sim.cycles.sum(axis=1).mean())
-            e_static = P_STATIC_W * cyc_inf / F_CLK_HZ
+            lo, hi = estimate_energy(sim, LOW), estimate_energy(sim, HIGH)
             row = {
                 "pe_simd": [list(s) for s in setting],
                 "cycles_per_step_mean": float(sim.cycles.mean()),
@@ -74,12 +72,14 @@ def main() -> dict:
                 "cycles_per_inference": cyc_inf,
                 "latency_us_at_100MHz": cyc_inf / F_CLK_HZ * 1e6,
                 "resources": dataclasses.asdict(res),
-                "sops_per_inference": sops_per_inf,
+                "sops_per_inference": float(sim.counters["sops"].sum(axis=(1, 2)).mean()),
+                "weight_word_reads_per_inference":
+                    float(sim.counters["weight_reads"].sum(axis=(1, 2)).mean()),
                 "energy_uJ_per_inference": {
-                    "sop_low": sops_per_inf * E_SOP_LOW_PJ * 1e-6,
-                    "sop_high": sops_per_inf * E_SOP_HIGH_PJ * 1e-6,
-                    "static": e_static * 1e6,
-                    "total_low": sops_per_inf * E_SOP_LOW_PJ * 1e-6 + e_static * 1e6},
+                    "dynamic_low": float(lo.dynamic_uj.mean()),
+                    "static_low": float(lo.static_uj.mean()),
+                    "total_low": float(lo.total_uj.mean()),
+                    "total_high": float(hi.total_uj.mean())},
                 "cycle_sim_seconds": round(sim_s, 3),
             }
             if k == 2 and shutil.which("iverilog"):  # one setting cross-checked in RTL
@@ -95,7 +95,7 @@ def main() -> dict:
              for t in (2000, 500, 100) for r in [fold(base, t, activity=[0.2, 0.2])]}
     result = {"net": "dense 64-128-10 LIF (shift leak k, reset subtract), w8/v16",
               "input": "4 x 20 steps, Bernoulli 0.2", "f_clk_hz": F_CLK_HZ,
-              "e_sop_pj": [E_SOP_LOW_PJ, E_SOP_HIGH_PJ], "p_static_w": P_STATIC_W,
+              "energy_models": {"low": dataclasses.asdict(LOW), "high": dataclasses.asdict(HIGH)},
               "settings": rows, "auto_folding_activity_0.2": folds}
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "fpga_fold.json").write_text(json.dumps(result, indent=1) + "\n")

@@ -19,6 +19,8 @@ from .emit import load_config
 from .golden import SimResult, check_input
 from .memimage import load_memory
 
+COUNTER_NAMES = ("sops", "weight_reads", "neuron_updates", "spikes_out")
+
 
 @dataclass(frozen=True, eq=False)
 class EngineImage:
@@ -34,7 +36,9 @@ class EngineImage:
         return cls(cfg, m["w"], m["t"], m["b"], m["l"])
 
     def step(self, v: np.ndarray, queue: list[int]) -> tuple[np.ndarray, list[int], int]:
-        """One time step of the engine: (new v [NF, PE], output event queue, cycles)."""
+        """One time step of the engine: (new v [NF, PE], output event queue, cycles).
+        Per step the engine performs len(queue) * N_out synaptic operations, reads
+        NF * len(queue) PE-wide weight words and updates all N_out neurons."""
         e = self.cfg
         nf, pe, simd, n_in = e["nf"], e["pe"], e["simd"], e["n_in"]
         lo, hi = C.int_range(e["acc_bits"])
@@ -65,12 +69,18 @@ def run_cycle_sim(fpga_dir: str | Path, spikes_in: np.ndarray) -> SimResult:
     spikes = [np.zeros((nb, nt, e.cfg["n_out"]), np.uint8) for e in engines]
     vs = [np.zeros((nb, nt, e.cfg["n_out"]), np.int64) for e in engines]
     eng_cyc = np.zeros((nb, nt, len(engines)), np.int64)
+    counters = {k: np.zeros((nb, nt, len(engines)), np.int64) for k in COUNTER_NAMES}
     for b in range(nb):
         state = [np.zeros((e.cfg["nf"], e.cfg["pe"]), np.int64) for e in engines]
         for t in range(nt):
             queue = np.flatnonzero(x[b, t]).tolist()
             for i, e in enumerate(engines):
+                n_active = len(queue)
                 state[i], queue, eng_cyc[b, t, i] = e.step(state[i], queue)
+                counters["sops"][b, t, i] = n_active * e.cfg["n_out"]
+                counters["weight_reads"][b, t, i] = n_active * e.cfg["nf"]
+                counters["neuron_updates"][b, t, i] = e.cfg["n_out"]
+                counters["spikes_out"][b, t, i] = len(queue)
                 spikes[i][b, t, queue] = 1
                 vs[i][b, t] = state[i].reshape(-1)
-    return SimResult(tuple(spikes), tuple(vs), 1 + eng_cyc.sum(axis=2), eng_cyc)
+    return SimResult(tuple(spikes), tuple(vs), 1 + eng_cyc.sum(axis=2), eng_cyc, counters)

@@ -21,6 +21,9 @@ class SimResult:
     v: tuple[np.ndarray, ...]
     cycles: np.ndarray | None = None
     engine_cycles: np.ndarray | None = None
+    #: cycle simulator only: event counts [B, T, L] ('sops', 'weight_reads',
+    #: 'neuron_updates', 'spikes_out')
+    counters: dict[str, np.ndarray] | None = None
 
 
 def check_input(spikes_in: np.ndarray, n_in: int) -> np.ndarray:
