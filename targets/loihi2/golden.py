@@ -13,15 +13,16 @@ at index 1 at the earliest.
 """
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
 
 from snncc.diagnostics import Diagnostic, SnnccError
 from snncc.targets.loihi2.netspec import Connection, LifPopulation, NetSpec
-from snncc.targets.loihi2.synapse import Accumulator, shift, wrap_int32
+from snncc.targets.loihi2.synapse import Accumulator, matmul_threads, shift
 
-__all__ = ["GoldenResult", "simulate", "lif_step", "effective_bias"]
+__all__ = ["GoldenResult", "simulate", "prepare", "lif_step", "effective_bias"]
 
 UV_MAX = 2**23          # u, v are 24-bit signed
 V_LIMIT = UV_MAX - 1    # v saturates at +-(2**23 - 1)
@@ -51,38 +52,56 @@ def effective_bias(pop: LifPopulation) -> np.ndarray:
 
 
 def _decay(x: np.ndarray, keep: int) -> np.ndarray:
-    """``trunc0(x * keep / 4096)`` in int64, i.e. sign(p) * (|p| >> 12)."""
-    p = x.astype(np.int64) * keep
-    return ((p + ((p >> 63) & (DECAY_UNITY - 1))) >> 12).astype(np.int32)
+    """``trunc0(x * keep / 4096)``: Lava's ``sign(p) * (|p| >> 12)`` on ``p = x * keep``.
+
+    ``keep / 4096`` is exact in float64 and ``|x * keep| < 2**43``, so the float
+    product is exact and the int32 cast truncates toward zero like Lava.
+    """
+    if keep == DECAY_UNITY:
+        return x.copy()
+    if keep == 0:
+        return np.zeros_like(x)
+    return (x * (keep / DECAY_UNITY)).astype(np.int32)
 
 
 def lif_step(u: np.ndarray, v: np.ndarray, a_in: np.ndarray, du: int, dv: int,
-             bias: np.ndarray, vth: int) -> np.ndarray:
+             bias: np.ndarray | None, vth: int) -> np.ndarray:
     """One ``PyLifModelBitAcc.run_spk`` on int32 ``u``, ``v`` (updated in place).
 
-    Returns the bool spike array. ``a_in`` is the int32 sum received on ``a_in``.
+    ``a_in`` (int32, the sum received on ``a_in``) is overwritten. All arithmetic is
+    int32 as in Lava, so overflows wrap identically. Returns the bool spikes.
     """
     cur = _decay(u, DECAY_UNITY - (du + 1))         # ds_offset = 1
-    cur += np.left_shift(a_in, ACT_SHIFT)           # int32: wraps like Lava
-    # 24-bit wrap, one conditional correction exactly as Lava (not a modulo)
-    u[...] = np.where(cur > UV_MAX, cur - 2 * UV_MAX,
-                      np.where(cur <= -UV_MAX, cur + 2 * UV_MAX, cur))
+    cur += np.left_shift(a_in, ACT_SHIFT, out=a_in)
+    # 24-bit wrap: one conditional correction exactly as Lava (not a modulo); both
+    # conditions are evaluated on the uncorrected value, as Lava's two np.where do.
+    if cur.size and (cur.max() > UV_MAX or cur.min() <= -UV_MAX):
+        high = cur > UV_MAX
+        low = cur <= -UV_MAX
+        np.subtract(cur, 2 * UV_MAX, out=cur, where=high)
+        np.add(cur, 2 * UV_MAX, out=cur, where=low)
+    u[...] = cur
     volt = _decay(v, DECAY_UNITY - dv)              # dm_offset = 0
     volt += u
-    volt += bias
-    np.clip(volt, -V_LIMIT, V_LIMIT, out=v)
-    spikes = v > (vth << VTH_SHIFT)                 # strict comparison
-    v[spikes] = 0                                   # u is not reset
+    if bias is not None:
+        volt += bias
+    if volt.size and (volt.max() > V_LIMIT or volt.min() < -V_LIMIT):
+        np.minimum(volt, V_LIMIT, out=volt)         # saturate, no wrap
+        np.maximum(volt, -V_LIMIT, out=volt)
+    spikes = volt > (vth << VTH_SHIFT)              # strict comparison
+    volt[spikes] = 0                                # u is not reset
+    v[...] = volt
     return spikes
 
 
 class _Link:
     """Run-time state of one connection: its accumulator and int32 output buffer."""
 
-    def __init__(self, conn: Connection, batch: int):
+    def __init__(self, conn: Connection, acc: Accumulator, batch: int):
         self.conn = conn
         self.delay_values = None if conn.delays is None else np.unique(conn.delays)
-        self.acc = Accumulator.build(conn, self.delay_values)
+        self.acc = acc
+        self.total_shift = self.acc.k + int(conn.weight_exp)
         n_dst = conn.weights.shape[0]
         depth = 1 if conn.delays is None else int(conn.delays.max()) + 1
         self.ring = np.zeros((depth, batch, n_dst), np.int32)
@@ -100,13 +119,14 @@ class _Link:
         acc = self.acc(spikes)
         if acc is None:
             return
-        acc = shift(acc, int(self.conn.weight_exp))
+        # (acc << k) << weight_exp in one shift; int32 keeps the low 32 bits exactly as
+        # Lava's int64 result cast to its int32 port / buffer.
+        acc = shift(acc, self.total_shift)
         if self.delay_values is None:
-            self.ring[self.head] = wrap_int32(acc[:, 0])
+            self.ring[self.head] = acc[:, 0]
             return
         for block, d in enumerate(self.delay_values):
-            slot = (self.head + int(d)) % depth
-            self.ring[slot] = wrap_int32(self.ring[slot] + acc[:, block])
+            self.ring[(self.head + int(d)) % depth] += acc[:, block]
 
 
 def _check_inputs(spec: NetSpec, inputs: dict[str, np.ndarray]) -> tuple[int, int]:
@@ -130,11 +150,28 @@ def _check_inputs(spec: NetSpec, inputs: dict[str, np.ndarray]) -> tuple[int, in
     return next(iter(shapes.values())) if shapes else (1, 0)
 
 
+# Quantised int8 weight layouts per spec, built once (the analogue of Lava's compile).
+_PREPARED: "weakref.WeakKeyDictionary[NetSpec, list[Accumulator]]" = weakref.WeakKeyDictionary()
+
+
+def prepare(spec: NetSpec) -> list[Accumulator]:
+    """Build (or fetch) the accumulators of ``spec``; :func:`simulate` calls it."""
+    accs = _PREPARED.get(spec)
+    if accs is None:
+        accs = [Accumulator.build(c, None if c.delays is None else np.unique(c.delays))
+                for c in spec.connections]
+        _PREPARED[spec] = accs
+    return accs
+
+
 def simulate(spec: NetSpec, inputs: dict[str, np.ndarray], steps: int | None = None,
-             record_uv: bool = False, check: bool = True) -> GoldenResult:
+             record_uv: bool = False, check: bool = True, threads: int | None = 1
+             ) -> GoldenResult:
     """Run ``spec`` on binary inputs ``{port: [B, T, n]}`` for ``T`` (or ``steps``) steps.
 
     Any nonzero input counts as a spike (Lava's Dense casts ``s_in`` to bool).
+    ``threads``: torch threads for batched accumulation (None keeps torch's setting);
+    results never depend on it.
     """
     if check:
         spec.check()
@@ -143,7 +180,7 @@ def simulate(spec: NetSpec, inputs: dict[str, np.ndarray], steps: int | None = N
     if steps > t_in and spec.inputs:
         raise SnnccError.single("SNN501", f"steps={steps} exceeds the input length {t_in}")
     src_spikes = {p.name: np.asarray(inputs[p.name]) != 0 for p in spec.inputs}
-    links = [_Link(c, batch) for c in spec.connections]
+    links = [_Link(c, acc, batch) for c, acc in zip(spec.connections, prepare(spec))]
     incoming = {p.name: [lk for lk in links if lk.conn.dst == p.name] for p in spec.populations}
     state = {p.name: (np.zeros((batch, p.size), np.int32), np.zeros((batch, p.size), np.int32),
                       effective_bias(p)) for p in spec.populations}
@@ -153,21 +190,34 @@ def simulate(spec: NetSpec, inputs: dict[str, np.ndarray], steps: int | None = N
     v_tr = {p.name: np.zeros((batch, steps, p.size), np.int32) for p in spec.populations} \
         if record_uv else None
 
-    for i in range(steps):
-        now: dict[str, np.ndarray] = {}
-        for pop in spec.populations:
-            u, v, bias = state[pop.name]
-            a_in = np.zeros((batch, pop.size), np.int32)
-            for lk in incoming[pop.name]:
-                a_in += lk.output()                 # int32 sum, as InPort.recv
-            fired = lif_step(u, v, a_in, int(pop.du), int(pop.dv), bias, int(pop.vth))
-            out[pop.name][:, i] = fired
-            now[pop.name] = fired
-            if record_uv:
-                u_tr[pop.name][:, i] = u
-                v_tr[pop.name][:, i] = v
-        for lk in links:
-            src = now.get(lk.conn.src)
-            lk.advance(src if src is not None else src_spikes[lk.conn.src][:, i])
+    plan = []
+    for pop in spec.populations:
+        u, v, bias = state[pop.name]
+        plan.append((pop.name, u, v, bias if bias.any() else None, int(pop.du), int(pop.dv),
+                     int(pop.vth), incoming[pop.name], out[pop.name]))
+    feeds = [(lk, lk.conn.src, src_spikes.get(lk.conn.src)) for lk in links]
+    with matmul_threads(threads if batch > 1 else None):
+        _run_steps(steps, plan, feeds, record_uv, u_tr, v_tr, batch)
     return GoldenResult(out, {k: s[0] for k, s in state.items()},
                         {k: s[1] for k, s in state.items()}, u_tr, v_tr)
+
+
+def _run_steps(steps: int, plan: list, feeds: list, record_uv: bool, u_tr: dict | None,
+               v_tr: dict | None, batch: int) -> None:
+    for i in range(steps):
+        now: dict[str, np.ndarray] = {}
+        for name, u, v, bias, du, dv, vth, inc, spikes_out in plan:
+            if len(inc) == 1:
+                a_in = inc[0].output().copy()
+            else:
+                a_in = np.zeros((batch, u.shape[1]), np.int32)
+                for lk in inc:
+                    a_in += lk.output()             # int32 sum, as InPort.recv
+            fired = lif_step(u, v, a_in, du, dv, bias, vth)
+            spikes_out[:, i] = fired
+            now[name] = fired
+            if record_uv:
+                u_tr[name][:, i] = u
+                v_tr[name][:, i] = v
+        for lk, src, ext in feeds:
+            lk.advance(ext[:, i] if ext is not None else now[src])

@@ -44,8 +44,11 @@ def components(spec: NetSpec) -> list[set[str]]:
     return [g for g in groups.values() if any(p.name in g for p in spec.populations)]
 
 
-def _run_component(spec: NetSpec, names: set[str], data: dict[str, np.ndarray],
-                   steps: int) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+def _run_component(spec: NetSpec, names: set[str], data: dict[str, np.ndarray], steps: int,
+                   warmup_steps: int = 0, timing: dict[str, float] | None = None
+                   ) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    import time
+
     from lava.magma.core.run_conditions import RunSteps
     from lava.magma.core.run_configs import Loihi2SimCfg
     from lava.proc.dense.process import DelayDense, Dense
@@ -87,9 +90,18 @@ def _run_component(spec: NetSpec, names: set[str], data: dict[str, np.ndarray],
         proc.a_out.connect(lifs[conn.dst].a_in)
 
     first = next(iter(lifs.values()))
+    cfg = Loihi2SimCfg(select_tag="fixed_pt")
     try:
-        first.run(condition=RunSteps(num_steps=steps),
-                  run_cfg=Loihi2SimCfg(select_tag="fixed_pt"))
+        # A warm-up run (compile + first steps) lets callers time steady-state steps.
+        t0 = time.perf_counter()
+        if warmup_steps:
+            first.run(condition=RunSteps(num_steps=warmup_steps), run_cfg=cfg)
+        t1 = time.perf_counter()
+        first.run(condition=RunSteps(num_steps=steps - warmup_steps), run_cfg=cfg)
+        t2 = time.perf_counter()
+        if timing is not None:
+            timing["warmup_s"] = timing.get("warmup_s", 0.0) + t1 - t0
+            timing["run_s"] = timing.get("run_s", 0.0) + t2 - t1
         result = {
             name: (np.asarray(sinks[name].data.get()).T.astype(np.int8),
                    np.asarray(lif.u.get()).astype(np.int32),
@@ -101,9 +113,14 @@ def _run_component(spec: NetSpec, names: set[str], data: dict[str, np.ndarray],
     return result
 
 
-def run_lava_single(spec: NetSpec, inputs: dict[str, np.ndarray], steps: int | None = None
+def run_lava_single(spec: NetSpec, inputs: dict[str, np.ndarray], steps: int | None = None,
+                    warmup_steps: int = 0, timing: dict[str, float] | None = None
                     ) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """One sample: ``inputs[name]`` is ``[T, n]``. Returns ``{pop: (spikes [T, N], u, v)}``."""
+    """One sample: ``inputs[name]`` is ``[T, n]``. Returns ``{pop: (spikes [T, N], u, v)}``.
+
+    With ``warmup_steps`` > 0 the first steps run as a separate ``run`` call (which also
+    compiles), and ``timing`` receives ``warmup_s`` and ``run_s`` (the remaining steps).
+    """
     apply_lava_compat()
     lengths = {np.asarray(a).shape[0] for a in inputs.values()}
     if steps is None:
@@ -115,7 +132,7 @@ def run_lava_single(spec: NetSpec, inputs: dict[str, np.ndarray], steps: int | N
         raise SnnccError.single("SNN501", f"steps={steps} exceeds an input length {lengths}")
     result: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     for group in components(spec):
-        result.update(_run_component(spec, group, inputs, steps))
+        result.update(_run_component(spec, group, inputs, steps, warmup_steps, timing))
     return result
 
 

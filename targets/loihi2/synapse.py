@@ -16,22 +16,19 @@ int8 row gather summed in int32 (sparse / unbatched input).
 """
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
+from typing import Iterator
 
 import numpy as np
 
 from snncc.targets.loihi2.netspec import Connection
 from snncc.targets.loihi2.validate import effective_sign_mode, truncate_bits
 
-__all__ = ["quantize_weights", "Accumulator", "wrap_int32", "shift"]
+__all__ = ["quantize_weights", "Accumulator", "shift", "matmul_threads"]
 
 # Batches whose spike density is below 1/64 use the row gather instead of the matmul.
 _SPARSE_DENSITY = 1 / 64
-
-
-def wrap_int32(x: np.ndarray) -> np.ndarray:
-    """Two's-complement wrap to int32, as Lava's int32 ports and buffers do."""
-    return x.astype(np.int32)
 
 
 def shift(x: np.ndarray, amount: int) -> np.ndarray:
@@ -50,6 +47,25 @@ def quantize_weights(conn: Connection) -> np.ndarray:
     return -mag if mode == "inhibitory" else mag
 
 
+@contextlib.contextmanager
+def matmul_threads(threads: int | None) -> Iterator[None]:
+    """Run batched accumulations on ``threads`` torch threads (None: leave as is).
+
+    One thread is the default of :func:`golden.simulate`: the int8 matmuls are small and
+    a spinning OpenMP pool loses badly on a shared, busy CPU.
+    """
+    torch, _ = _int_mm()
+    if threads is None or torch is None:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def _int_mm():  # torch is a core snncc dependency; imported only when batching
     try:
         import torch
@@ -64,8 +80,8 @@ class Accumulator:
     """Exact ``sum of quantised weight columns of active inputs`` for one connection.
 
     ``cols`` stacks, for each distinct delay value (one block for a plain Dense), the
-    ``n_dst`` output columns. :meth:`__call__` returns int64 ``[B, n_blocks, n_dst]``
-    already shifted by ``k`` (not yet by weight_exp).
+    ``n_dst`` output columns. :meth:`__call__` returns int32 ``[B, n_blocks, n_dst]``
+    sums of ``M``; the caller shifts by ``k + weight_exp``.
     """
 
     mt8: np.ndarray          # (n_src, n_blocks * n_dst) int8, = M - offset
@@ -87,27 +103,33 @@ class Accumulator:
         stacked = np.concatenate(blocks, axis=0)  # (n_blocks * n_dst, n_src)
         lo, hi = (int(stacked.min()), int(stacked.max())) if stacked.size else (0, 0)
         offset = 0 if (lo >= -128 and hi <= 127) else lo + 128
-        mt8 = np.ascontiguousarray((stacked - offset).T).astype(np.int8)
+        mt8 = np.ascontiguousarray((stacked - offset).astype(np.int8).T)
         return cls(mt8, offset, k, len(blocks), wq.shape[0])
 
     def __call__(self, spikes: np.ndarray) -> np.ndarray | None:
-        """``spikes``: bool ``[B, n_src]``. Returns None when no input is active."""
+        """``spikes``: bool ``[B, n_src]``. Returns int32 ``[B, n_blocks, n_dst]`` holding
+        ``sum(M) = sum(W) >> k`` (exact; shift by ``k`` later), or None if nothing fired."""
         batch = spikes.shape[0]
+        if batch == 1:
+            idx = np.flatnonzero(spikes)
+            if idx.size == 0:
+                return None
+            acc = self.mt8[idx].sum(axis=0, dtype=np.int32)[None]
+            if self.offset:
+                acc += self.offset * idx.size
+            return acc.reshape(1, self.n_blocks, self.n_dst)
         counts = np.count_nonzero(spikes, axis=1)
         total = int(counts.sum())
         if total == 0:
             return None
-        n_cols = self.mt8.shape[1]
-        if batch == 1 or total <= _SPARSE_DENSITY * spikes.size:
-            acc = np.zeros((batch, n_cols), np.int64)
+        if total <= _SPARSE_DENSITY * spikes.size:
+            acc = np.zeros((batch, self.mt8.shape[1]), np.int32)
             for b in np.flatnonzero(counts):
                 acc[b] = self.mt8[np.flatnonzero(spikes[b])].sum(axis=0, dtype=np.int32)
         else:
-            acc = self._matmul(spikes).astype(np.int64)
+            acc = self._matmul(spikes)
         if self.offset:
-            acc += self.offset * counts[:, None]
-        if self.k:
-            acc <<= self.k
+            acc += (self.offset * counts.astype(np.int32))[:, None]
         return acc.reshape(batch, self.n_blocks, self.n_dst)
 
     def _matmul(self, spikes: np.ndarray) -> np.ndarray:
@@ -119,4 +141,4 @@ class Accumulator:
             return int_mm(torch.from_numpy(s8), self._torch_w).numpy()
         # float32 sums of |values| <= 128 * n_src are exact below 2**24
         dtype = np.float32 if 128 * self.mt8.shape[0] < 2**24 else np.float64
-        return (s8.astype(dtype) @ self.mt8.astype(dtype)).astype(np.int64)
+        return (s8.astype(dtype) @ self.mt8.astype(dtype)).astype(np.int32)

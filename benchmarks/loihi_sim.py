@@ -1,0 +1,144 @@
+"""Golden Loihi 2 simulator vs Lava 0.10.0 fixed_pt: speed and bit-exactness.
+
+Network (as in /work/shared/reference/loihi2.md section 6): RingBuffer(N, 10 % random
+spikes) -> Dense(N x N, int weights in [-128, 127]) -> LIF(N, du=410, dv=205,
+vth=100 sqrt(N)), 100 timed steps after one warm-up step (Lava compiles during it).
+
+Measures sample-steps per second of Lava (one sample), the golden model unbatched and
+the golden model at batch 64 (best of ``--repeats`` runs each), checks that every
+spike and the final u, v agree (golden B=1 vs Lava; batch rows vs unbatched runs),
+and writes benchmarks/results/loihi_sim.json.
+
+Run: ``.venv/bin/python -m benchmarks.loihi_sim [--sizes 256 1024 4096] [--repeats 3]``
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+
+from snncc.targets.loihi2.golden import GoldenResult, simulate
+from snncc.targets.loihi2.netspec import Connection, InputPort, LifPopulation, NetSpec
+
+RESULTS = Path(__file__).resolve().parent / "results" / "loihi_sim.json"
+GOALS = {"unbatched": 10.0, "batch64": 100.0}
+
+
+def make_case(n: int, steps: int, batch: int, seed: int) -> tuple[NetSpec, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    spec = NetSpec(
+        [InputPort("x", n)],
+        [LifPopulation("lif", n, du=410, dv=205, vth=int(100 * np.sqrt(n)))],
+        [Connection("dense", "x", "lif", rng.integers(-128, 128, (n, n)))],
+    )
+    x = (rng.random((batch, steps, n)) < 0.1).astype(np.int8)
+    return spec, x
+
+
+def _best_time(fn, repeats: int) -> tuple[float, GoldenResult]:
+    best, result = float("inf"), None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, result
+
+
+def _same(a: GoldenResult, b: GoldenResult, ia: int = 0, ib: int = 0) -> bool:
+    return all(np.array_equal(a.spikes[k][ia], b.spikes[k][ib])
+               and np.array_equal(a.u[k][ia], b.u[k][ib])
+               and np.array_equal(a.v[k][ia], b.v[k][ib]) for k in a.spikes)
+
+
+def bench_size(n: int, steps: int, batch: int, repeats: int, seed: int) -> dict:
+    from snncc.targets.loihi2.lava_runner import run_lava_single
+
+    total = steps + 1                                   # + the warm-up step
+    spec, x = make_case(n, total, batch, seed)
+    spec.check()
+    timing: dict[str, float] = {}
+    lava = run_lava_single(spec, {"x": x[0]}, warmup_steps=1, timing=timing)
+    lava_res = GoldenResult({k: r[0][None] for k, r in lava.items()},
+                            {k: r[1][None] for k, r in lava.items()},
+                            {k: r[2][None] for k, r in lava.items()})
+
+    simulate(spec, {"x": x[:, :2]}, check=False)        # one-off imports / kernel setup
+    t1, gold1 = _best_time(lambda: simulate(spec, {"x": x[:1]}, check=False), repeats)
+    tb, goldb = _best_time(lambda: simulate(spec, {"x": x}, check=False), repeats)
+    rows = [0, batch // 2, batch - 1]
+    singles = {r: simulate(spec, {"x": x[r:r + 1]}, check=False) for r in rows[1:]}
+    singles[0] = gold1
+    exact_lava = _same(gold1, lava_res)
+    exact_batch = all(_same(goldb, singles[r], r, 0) for r in rows)
+
+    lava_sps = steps / timing["run_s"]
+    g1_sps = total / t1
+    gb_sps = batch * total / tb
+    return {
+        "n": n, "steps_timed": steps, "batch": batch, "seed": seed,
+        "lava_ms_per_step": 1e3 * timing["run_s"] / steps,
+        "lava_compile_and_first_step_s": timing["warmup_s"],
+        "golden_b1_ms_per_step": 1e3 * t1 / total,
+        "golden_b64_ms_per_step": 1e3 * tb / total,
+        "sample_steps_per_s": {"lava": lava_sps, "golden_b1": g1_sps, "golden_b64": gb_sps},
+        "speedup_unbatched": g1_sps / lava_sps,
+        "speedup_batch64": gb_sps / lava_sps,
+        "bit_exact_golden_vs_lava": exact_lava,
+        "bit_exact_batch_vs_unbatched": exact_batch,
+        "spikes_sample0": int(gold1.spikes["lif"].sum()),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[256, 1024, 4096])
+    ap.add_argument("--steps", type=int, default=100)
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", type=Path, default=RESULTS)
+    args = ap.parse_args(argv)
+
+    import lava  # noqa: F401  (version below; the shim is applied by the runner)
+    import torch
+
+    load_before = os.getloadavg()
+    results = [bench_size(n, args.steps, args.batch, args.repeats, args.seed) for n in args.sizes]
+    report = {
+        "benchmark": "loihi_sim",
+        "network": "RingBuffer(N, 10% spikes) -> Dense(N x N, [-128,127]) -> LIF(du=410, "
+                   "dv=205, vth=100 sqrt(N))",
+        "goals": {"speedup_unbatched": GOALS["unbatched"], "speedup_batch64": GOALS["batch64"]},
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                    "numpy": np.__version__, "torch": torch.__version__,
+                    "torch_threads": torch.get_num_threads(),
+                    "loadavg_before": load_before, "loadavg_after": os.getloadavg()},
+        "results": results,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+
+    head = (f"{'N':>5} | {'Lava ms/step':>12} | {'golden B=1':>10} | {'golden B=64':>11} | "
+            f"{'x B=1':>6} | {'x B=64':>6} | exact")
+    print(head)
+    print("-" * len(head))
+    for r in results:
+        sps = r["sample_steps_per_s"]
+        print(f"{r['n']:>5} | {r['lava_ms_per_step']:>12.3f} | {sps['golden_b1']:>8.0f}/s | "
+              f"{sps['golden_b64']:>9.0f}/s | {r['speedup_unbatched']:>6.1f} | "
+              f"{r['speedup_batch64']:>6.1f} | "
+              f"{r['bit_exact_golden_vs_lava'] and r['bit_exact_batch_vs_unbatched']}")
+    print(f"(sample-steps per second; load average {load_before[0]:.1f} -> "
+          f"{os.getloadavg()[0]:.1f}; written to {args.out})")
+    exact = all(r["bit_exact_golden_vs_lava"] and r["bit_exact_batch_vs_unbatched"]
+                for r in results)
+    return 0 if exact else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
