@@ -27,6 +27,7 @@ def random_layer(name: str, rng: np.random.Generator, n_in: int, n_out: int, *, 
     scale = max(1, whi * n_in // 8)
     th = rng.integers(scale // 4, scale + 1, n_out)
     bias = rng.integers(-scale // 16, scale // 16 + 1, n_out)
+    th, bias = np.clip(th, vlo, vhi), np.clip(bias, vlo, vhi)  # wide weights, narrow v
     if saturate and n_out >= 3:
         bias[0], th[0] = vhi, vhi      # drives v to +rail; '>' never fires there
         bias[1], th[1] = vlo, vlo // 2  # drives v to -rail
