@@ -3,7 +3,8 @@
 The model maps (input at step t, state after step t-1) to (outputs, spikes, state after step t):
 
 - ``x:<input>``            [B, *shape] per Input node
-- ``state_in:<node>.<var>`` / ``state_out:<node>.<var>``  per neuron state variable (v, i)
+- ``state_in:<node>.<var>`` / ``state_out:<node>.<var>``  per neuron state variable (v, i) and
+  per Delay (its ring buffer [B, max_steps + 1, N], as the simulator keeps it)
 - ``prev_in:<src>`` / ``prev_out:<src>``  the source output of each edge that closes a recurrent
   loop (the reference simulator delivers the previous step's value there)
 - ``out:<output>``          per Output node; ``spikes:<neuron>`` per spiking neuron
@@ -31,7 +32,7 @@ import torch
 from snncc.diagnostics import SnnccError
 from snncc.ir import (
     IF, LIF, Affine, AvgPool2d, BatchNorm, BatchNormParams, Comparator, Conv1d, Conv2d, CubaLI,
-    CubaLIF, Flatten, Graph, I, Input, LI, Linear, Node, Output, ResetMode, Scale, SpikingNeuron,
+    CubaLIF, Delay, Flatten, Graph, I, Input, LI, Linear, Node, Output, ResetMode, Scale, SpikingNeuron,
     SumPool2d, Threshold, evaluation_order, infer_shapes,
 )
 
@@ -197,6 +198,32 @@ def _neuron(e: _Emitter, name: str, node: Node, x: str, dt: float | None, states
     return spikes_f, new
 
 
+def _delay_steps(node: Delay, dt: float | None, name: str) -> np.ndarray:
+    if dt is None:
+        raise SnnccError.single("SNN501", f"node '{name}' has delays but the graph has no dt", node=name,
+                                hint="import or compile the graph with a dt")
+    return np.rint(np.asarray(node.delay) / dt).astype(np.int64).reshape(-1)
+
+
+def _delay(e: _Emitter, name: str, node: Delay, x: str, steps: np.ndarray, buffer: str) -> tuple[str, dict[str, str]]:
+    """The simulator's ring buffer [B, depth, N]: shift by one, write x at 0, read slot steps[n]."""
+    depth, size = int(steps.max()) + 1, steps.size
+    current = e.op("Unsqueeze", [e.op("Reshape", [x, e.const(f"{name}.flat", [0, -1], np.int64)], name),
+                                 e.const(f"{name}.axis1", [1], np.int64)], name)
+    new = current
+    if depth > 1:
+        kept = e.op("Slice", [buffer, e.const(f"{name}.start", [0], np.int64),
+                              e.const(f"{name}.stop", [depth - 1], np.int64), e.const(f"{name}.axes", [1], np.int64)], name)
+        new = e.op("Concat", [current, kept], name, axis=1)
+    batch = e.op("Slice", [e.op("Shape", [new], name), e.const(f"{name}.zero", [0], np.int64),
+                           e.const(f"{name}.one", [1], np.int64)], name)
+    index_shape = e.op("Concat", [batch, e.const(f"{name}.tail", [1, size], np.int64)], name, axis=0)
+    index = e.op("Expand", [e.const(f"{name}.steps", steps.reshape(1, 1, size), np.int64), index_shape], name)
+    picked = e.op("GatherElements", [new, index], name, axis=1)
+    out = e.op("Reshape", [picked, e.const(f"{name}.shape", [0, *node.delay.shape], np.int64)], name)
+    return out, {"buffer": new}
+
+
 def _stateless(e: _Emitter, name: str, node: Node, x: str, in_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> str:
     if isinstance(node, (Input, Output)):
         return x
@@ -226,7 +253,7 @@ def _stateless(e: _Emitter, name: str, node: Node, x: str, in_shape: tuple[int, 
         return e.op("Cast", [e.op(op, [x, e.const(f"{name}.threshold", node.threshold)], name)], name, to=1)
     raise SnnccError.single("SNN520", f"node kind {node.kind} cannot be exported as an ONNX step", node=name,
                             hint="supported: Affine, Linear, Conv1d/2d, Flatten, AvgPool2d, SumPool2d, Scale, "
-                                 "BatchNorm, Threshold, LIF, CubaLIF, IF, LI, CubaLI, I")
+                                 "BatchNorm, Threshold, Delay, LIF, CubaLIF, IF, LI, CubaLI, I")
 
 
 def _value_info(name: str, shape: tuple[int, ...]):
@@ -262,10 +289,15 @@ def export_step_onnx(graph: Graph, path: str | Path | None = None):
             if first_shape != in_shape:
                 x = e.op("Reshape", [x, e.const(f"{name}.in_shape", [0, *in_shape], np.int64)], name)
         if node.stateful:
-            if not isinstance(node, (LIF, CubaLIF, IF, LI, CubaLI, I)):
+            if isinstance(node, Delay):
+                steps = _delay_steps(node, graph.dt, name)
+                buffer = sig.add_state(name, "buffer", (int(steps.max()) + 1, steps.size))
+                values[name], new = _delay(e, name, node, x, steps, buffer)
+            elif isinstance(node, (LIF, CubaLIF, IF, LI, CubaLI, I)):
+                state_in = {var: sig.add_state(name, var, node.shape) for var in node.state_names}
+                values[name], new = _neuron(e, name, node, x, graph.dt, state_in)
+            else:
                 _stateless(e, name, node, x, in_shape, out_shape)  # raises SNN520
-            state_in = {var: sig.add_state(name, var, node.shape) for var in node.state_names}
-            values[name], new = _neuron(e, name, node, x, graph.dt, state_in)
             for var in node.state_names:
                 e.op("Identity", [new[var]], name, output=f"state_out:{name}.{var}")
             if isinstance(node, SpikingNeuron):

@@ -194,8 +194,40 @@ def test_export_is_deterministic_and_declares_opset_17(tmp_path):
     assert first.read_bytes() != second.read_bytes()
 
 
-def test_unsupported_node_kind_is_a_diagnostic():
-    graph = Graph.sequential(Delay(delay=np.full(3, 2e-3)), dt=DT)
+def test_delays_in_a_recurrent_loop_equal_simulator(tmp_path):
+    rng = np.random.default_rng(5)
+    nodes = {
+        "input": Input(shape=(4,)),
+        "affine": Affine(weight=dyadic(rng, (4, 4)), bias=dyadic(rng, 4)),
+        "lif": LIF(**lif_params(rng, (4,)), reset=ResetMode.SUBTRACT),
+        "delay": Delay(delay=np.array([0.0, 1e-3, 2e-3, 3e-3])),  # 0..3 steps
+        "rec": Linear(weight=dyadic(rng, (4, 4))),
+        "output": Output(shape=(4,)),
+    }
+    edges = [Edge("input", "affine"), Edge("affine", "lif"), Edge("lif", "delay"), Edge("delay", "rec"),
+             Edge("rec", "lif"), Edge("delay", "output")]
+    graph = Graph(nodes, tuple(edges), dt=DT)
+    x = drive(graph, 5, steps=30)
+    assert_step_model_matches(graph, x, tmp_path)
+    ran = run_step_model(export_step_onnx(graph), x)
+    ref = simulate(graph, x, dtype=torch.float32)
+    np.testing.assert_array_equal(ran.states["delay"]["buffer"], ref.states["delay"]["buffer"].numpy())
+    spikes = ref.spikes["lif"].numpy()
+    np.testing.assert_array_equal(ran.outputs["output"][:, 3:, 3], spikes[:, :-3, 3])  # 3 steps late
+
+
+def test_unknown_node_kind_is_a_diagnostic():
+    from dataclasses import dataclass
+    from typing import ClassVar
+
+    from snncc.ir import Node
+
+    @dataclass(frozen=True, eq=False)
+    class Mystery(Node):
+        kind: ClassVar[str] = "Mystery"
+
+    graph = Graph({"input": Input(shape=(3,)), "m": Mystery(), "output": Output(shape=(3,))},
+                  (Edge("input", "m"), Edge("m", "output")), dt=DT)
     with pytest.raises(SnnccError) as info:
         export_step_onnx(graph)
-    assert info.value.diagnostics[0].code == "SNN520" and "Delay" in info.value.diagnostics[0].message
+    assert info.value.diagnostics[0].code == "SNN520" and "Mystery" in info.value.diagnostics[0].message
