@@ -1,0 +1,26 @@
+"""Architecture of the digits example: ``build()`` gives the untrained network.
+
+Load a state dict with ``--arch examples/digits/model.py:build``. The network runs
+on current-coded sequences ``[B, T, 64]`` (8x8 image / 16, repeated for T steps):
+
+    Linear(64, 128) -> MPBN-LIF(128, channel-wise) -> Linear(128, 10) -> LIF(10)
+
+and the class is the output neuron with the most spikes.
+"""
+from __future__ import annotations
+
+from torch import nn
+
+import snncc.nn as snn
+
+HIDDEN = 128
+CLASSES = 10
+
+
+def build() -> nn.Module:
+    return snn.Sequential(
+        nn.Linear(64, HIDDEN),
+        snn.MPBNLIF(HIDDEN, beta=0.8, threshold=1.0, mode="channel"),
+        nn.Linear(HIDDEN, CLASSES),
+        snn.LIF(beta=0.9, threshold=1.0, reset="subtract"),
+    )
