@@ -1,7 +1,8 @@
 """Convert the trained digits ANN to an SNN and compare them over the number of time steps.
 
     .venv/bin/python examples/ann_to_snn/train_ann.py build/ann_to_snn
-    .venv/bin/python examples/ann_to_snn/convert.py build/ann_to_snn [--per-channel] [--nir-paper]
+    .venv/bin/python examples/ann_to_snn/convert.py build/ann_to_snn [--per-channel] [--nir-paper] \
+        [--step-onnx build/ann_to_snn/digits_snn_step.onnx]
 
 Prints ANN accuracy (onnxruntime), SNN accuracy, ANN/SNN classification agreement and the mean
 absolute error of the rate-coded output for T = 8 ... 128. ``--nir-paper`` also converts the
@@ -25,7 +26,7 @@ from snncc.runtime import simulate  # noqa: E402
 STEPS = (8, 16, 32, 64, 128)
 
 
-def compare(onnx_path: Path, calibration: np.ndarray, x: np.ndarray, y: np.ndarray | None, per_channel: bool) -> None:
+def compare(onnx_path: Path, calibration: np.ndarray, x: np.ndarray, y: np.ndarray | None, per_channel: bool):
     graph = ann_to_snn(onnx_path, calibration, per_channel=per_channel)
     session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
     ann = session.run(None, {session.get_inputs()[0].name: x.astype(np.float32)})[0]
@@ -37,6 +38,7 @@ def compare(onnx_path: Path, calibration: np.ndarray, x: np.ndarray, y: np.ndarr
         out = estimate[:, steps - 1]
         acc = f"{(out.argmax(1) == y).mean():.4f}" if y is not None else "     -"
         print(f"{steps:6d}  {acc}  {(out.argmax(1) == ann.argmax(1)).mean():9.4f}  {np.abs(out - ann).mean():16.4f}")
+    return graph
 
 
 def main() -> None:
@@ -44,11 +46,17 @@ def main() -> None:
     parser.add_argument("folder", nargs="?", default="build/ann_to_snn")
     parser.add_argument("--per-channel", action="store_true")
     parser.add_argument("--nir-paper", action="store_true")
+    parser.add_argument("--step-onnx", type=Path, help="also write one SNN time step as ONNX (explicit state)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     folder = Path(args.folder)
-    compare(folder / "digits_cnn.onnx", np.load(folder / "calibration.npy"), np.load(folder / "x_test.npy"),
+    graph = compare(folder / "digits_cnn.onnx", np.load(folder / "calibration.npy"), np.load(folder / "x_test.npy"),
             np.load(folder / "y_test.npy"), args.per_channel)
+    if args.step_onnx:
+        from snncc.runtime.onnx_export import export_step_onnx
+
+        export_step_onnx(graph, args.step_onnx)
+        print(f"wrote {args.step_onnx} (step it with snncc.runtime.onnx_export.run_step_model)")
     if args.nir_paper:
         import nir_paper_ann
 
