@@ -88,16 +88,25 @@ def lif_step(u: np.ndarray, v: np.ndarray, a_in: np.ndarray, du: int, dv: int,
     if volt.size and (volt.max() > V_LIMIT or volt.min() < -V_LIMIT):
         np.minimum(volt, V_LIMIT, out=volt)         # saturate, no wrap
         np.maximum(volt, -V_LIMIT, out=volt)
-    spikes = volt > (vth << VTH_SHIFT)              # strict comparison
-    volt[spikes] = 0                                # u is not reset
-    v[...] = volt
-    return spikes
+    quiet = volt <= (vth << VTH_SHIFT)              # spike iff v > vth << 6 (strict)
+    np.multiply(volt, quiet, out=v)                 # reset v of spiking neurons to 0
+    return ~quiet                                   # u is not reset
+
+
+# Input-port connections are accumulated for many steps in one call (their spikes are
+# known in advance); chunks hold at most this many int32 sums.
+_CHUNK_ELEMS = 1 << 22
 
 
 class _Link:
-    """Run-time state of one connection: its accumulator and int32 output buffer."""
+    """Run-time state of one connection: its accumulator and int32 output ring.
 
-    def __init__(self, conn: Connection, acc: Accumulator, batch: int):
+    ``external`` (bool ``[B, T, n_src]``) marks a connection from an input port: its
+    sums for a chunk of steps come from one batched accumulation instead of per step.
+    """
+
+    def __init__(self, conn: Connection, acc: Accumulator, batch: int,
+                 external: np.ndarray | None = None):
         self.conn = conn
         self.delay_values = None if conn.delays is None else np.unique(conn.delays)
         self.acc = acc
@@ -106,22 +115,41 @@ class _Link:
         depth = 1 if conn.delays is None else int(conn.delays.max()) + 1
         self.ring = np.zeros((depth, batch, n_dst), np.int32)
         self.head = 0
+        self.external = external
+        self._chunk: np.ndarray | None = None
+        self._chunk_range = (0, 0)
 
     def output(self) -> np.ndarray:
         """What Lava's ``a_out.send`` emits this step (computed at the previous step)."""
         return self.ring[self.head]
 
-    def advance(self, spikes: np.ndarray) -> None:
-        """Accumulate this step's source spikes (bool ``[B, n_src]``)."""
+    def _external_sums(self, i: int) -> np.ndarray | None:
+        start, stop = self._chunk_range
+        if not start <= i < stop:
+            b, t, n = self.external.shape
+            per_step = max(1, b * self.acc.mt8.shape[1])
+            stop = min(t, i + max(1, _CHUNK_ELEMS // per_step))
+            sums = self.acc(self.external[:, i:stop].reshape(b * (stop - i), n))
+            self._chunk = None if sums is None else shift(
+                sums.reshape(b, stop - i, self.acc.n_blocks, self.acc.n_dst), self.total_shift)
+            self._chunk_range = start, stop = i, stop
+        return None if self._chunk is None else self._chunk[:, i - start]
+
+    def advance(self, i: int, spikes: np.ndarray | None) -> None:
+        """Accumulate step ``i``'s source spikes (bool ``[B, n_src]``, or None when
+        the source is an input port)."""
         depth = self.ring.shape[0]
         self.ring[self.head] = 0
         self.head = (self.head + 1) % depth
-        acc = self.acc(spikes)
+        if self.external is not None:
+            acc = self._external_sums(i)
+        else:
+            acc = self.acc(spikes)
+            # (acc << k) << weight_exp in one shift; int32 keeps the low 32 bits exactly
+            # as Lava's int64 result cast to its int32 port / buffer.
+            acc = None if acc is None else shift(acc, self.total_shift)
         if acc is None:
             return
-        # (acc << k) << weight_exp in one shift; int32 keeps the low 32 bits exactly as
-        # Lava's int64 result cast to its int32 port / buffer.
-        acc = shift(acc, self.total_shift)
         if self.delay_values is None:
             self.ring[self.head] = acc[:, 0]
             return
@@ -180,7 +208,8 @@ def simulate(spec: NetSpec, inputs: dict[str, np.ndarray], steps: int | None = N
     if steps > t_in and spec.inputs:
         raise SnnccError.single("SNN501", f"steps={steps} exceeds the input length {t_in}")
     src_spikes = {p.name: np.asarray(inputs[p.name]) != 0 for p in spec.inputs}
-    links = [_Link(c, acc, batch) for c, acc in zip(spec.connections, prepare(spec))]
+    links = [_Link(c, acc, batch, src_spikes.get(c.src))
+             for c, acc in zip(spec.connections, prepare(spec))]
     incoming = {p.name: [lk for lk in links if lk.conn.dst == p.name] for p in spec.populations}
     state = {p.name: (np.zeros((batch, p.size), np.int32), np.zeros((batch, p.size), np.int32),
                       effective_bias(p)) for p in spec.populations}
@@ -195,7 +224,7 @@ def simulate(spec: NetSpec, inputs: dict[str, np.ndarray], steps: int | None = N
         u, v, bias = state[pop.name]
         plan.append((pop.name, u, v, bias if bias.any() else None, int(pop.du), int(pop.dv),
                      int(pop.vth), incoming[pop.name], out[pop.name]))
-    feeds = [(lk, lk.conn.src, src_spikes.get(lk.conn.src)) for lk in links]
+    feeds = [(lk, lk.conn.src) for lk in links]
     with matmul_threads(threads if batch > 1 else None):
         _run_steps(steps, plan, feeds, record_uv, u_tr, v_tr, batch)
     return GoldenResult(out, {k: s[0] for k, s in state.items()},
@@ -219,5 +248,5 @@ def _run_steps(steps: int, plan: list, feeds: list, record_uv: bool, u_tr: dict 
             if record_uv:
                 u_tr[name][:, i] = u
                 v_tr[name][:, i] = v
-        for lk, src, ext in feeds:
-            lk.advance(ext[:, i] if ext is not None else now[src])
+        for lk, src in feeds:
+            lk.advance(i, now.get(src))
