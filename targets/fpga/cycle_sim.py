@@ -2,7 +2,8 @@
 images as the RTL and steps each engine's FSM (accumulate chunks, update groups),
 counting clock edges exactly as the testbench does (see verilog_gen docstring):
 
-  engine cycles  = NF * (ceil(active_in / SIMD) + 1) + 1      (RUN edges + FIN edge)
+  engine cycles  = NF * (ceil(active / SIMD) + 1) + 1         (RUN edges + FIN edge)
+  active         = active inputs + own spikes of the previous step (recurrent engines)
   step cycles    = 1 + sum over engines                        (+1: edge sampling start)
 """
 from __future__ import annotations
@@ -40,7 +41,7 @@ class EngineImage:
         Per step the engine performs len(queue) * N_out synaptic operations, reads
         NF * len(queue) PE-wide weight words and updates all N_out neurons."""
         e = self.cfg
-        nf, pe, simd, n_in = e["nf"], e["pe"], e["simd"], e["n_in"]
+        nf, pe, simd, cols = e["nf"], e["pe"], e["simd"], e["n_in"] + e["n_rec"]
         lo, hi = C.int_range(e["acc_bits"])
         q = np.asarray(queue, dtype=np.int64)
         nch = -(-len(q) // simd)
@@ -48,7 +49,7 @@ class EngineImage:
         for g in range(nf):
             acc = np.zeros(pe, dtype=np.int64)
             for c in range(nch):  # one accumulate cycle: SIMD synapses for all PE lanes
-                acc = acc + self.w[g * n_in + q[c * simd:(c + 1) * simd]].sum(axis=0)
+                acc = acc + self.w[g * cols + q[c * simd:(c + 1) * simd]].sum(axis=0)
                 if (acc < lo).any() or (acc > hi).any():
                     raise SnnccError.single("SNN405", f"accumulator overflow in {e['name']}")
             cycles += nch
@@ -72,11 +73,15 @@ def run_cycle_sim(fpga_dir: str | Path, spikes_in: np.ndarray) -> SimResult:
     counters = {k: np.zeros((nb, nt, len(engines)), np.int64) for k in COUNTER_NAMES}
     for b in range(nb):
         state = [np.zeros((e.cfg["nf"], e.cfg["pe"]), np.int64) for e in engines]
+        own: list[list[int]] = [[] for _ in engines]  # previous step's spikes per engine
         for t in range(nt):
             queue = np.flatnonzero(x[b, t]).tolist()
             for i, e in enumerate(engines):
+                if e.cfg["n_rec"]:  # own spikes of t - 1 follow the inputs in the queue
+                    queue = queue + [e.cfg["n_in"] + j for j in own[i]]
                 n_active = len(queue)
                 state[i], queue, eng_cyc[b, t, i] = e.step(state[i], queue)
+                own[i] = queue
                 counters["sops"][b, t, i] = n_active * e.cfg["n_out"]
                 counters["weight_reads"][b, t, i] = n_active * e.cfg["nf"]
                 counters["neuron_updates"][b, t, i] = e.cfg["n_out"]

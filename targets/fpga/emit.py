@@ -30,13 +30,13 @@ def build_config(spec: NetSpec) -> dict:
         nf = l.n_out // l.pe
         lb = C.leak_param_bits(l.leak.kind, l.leak.frac_bits, l.v_bits)
         mems = {}
-        for key, depth, bits in (("w", nf * l.n_in, l.w_bits), ("t", nf, l.v_bits),
+        for key, depth, bits in (("w", nf * l.n_cols, l.w_bits), ("t", nf, l.v_bits),
                                  ("b", nf, l.v_bits), ("l", nf, lb)):
             mems[key] = {"file": f"e{idx}_{key}.hex", "depth": depth, "lanes": l.pe,
                          "lane_bits": bits, "width": bits * l.pe}
         engines.append({
             "name": l.name, "kind": "conv2d" if l.conv else "dense",
-            "n_in": l.n_in, "n_out": l.n_out, "out_shape": list(l.out_shape),
+            "n_in": l.n_in, "n_out": l.n_out, "n_rec": l.n_rec, "out_shape": list(l.out_shape),
             "pe": l.pe, "simd": l.simd, "pin": pin, "nf": nf,
             "w_bits": l.w_bits, "v_bits": l.v_bits, "acc_bits": l.acc_bits, "leak_bits": lb,
             "leak": l.leak.kind, "frac_bits": max(1, l.leak.frac_bits),
@@ -79,7 +79,8 @@ def load_config(fpga_dir: str | Path) -> dict:
 def verilog_params(eng: dict, iw: int) -> dict[str, object]:
     m = eng["memories"]
     return {
-        "N_IN": eng["n_in"], "N_OUT": eng["n_out"], "PE": eng["pe"], "SIMD": eng["simd"],
+        "N_IN": eng["n_in"], "N_OUT": eng["n_out"], "N_REC": eng["n_rec"],
+        "PE": eng["pe"], "SIMD": eng["simd"],
         "PIN": eng["pin"], "IW": iw, "WB": eng["w_bits"], "VB": eng["v_bits"],
         "ACCB": eng["acc_bits"], "LB": eng["leak_bits"], "LEAK": LEAK_CODE[eng["leak"]],
         "FRAC": eng["frac_bits"], "RESET": RESET_CODE[eng["reset"]],

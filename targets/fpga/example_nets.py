@@ -18,7 +18,7 @@ def _leak(kind: str, rng: np.random.Generator, n: int, v_bits: int) -> LeakSpec:
 
 def random_layer(name: str, rng: np.random.Generator, n_in: int, n_out: int, *, w_bits: int,
                  v_bits: int, pe: int, simd: int, leak: str, reset: str, comparator: str,
-                 saturate: bool = True) -> LayerSpec:
+                 saturate: bool = True, recurrent: bool = False) -> LayerSpec:
     """Random dense layer; with ``saturate`` a few neurons get extreme biases/thresholds so
     the membrane hits both saturation rails and reset-subtract can overflow."""
     wlo, whi = C.int_range(w_bits)
@@ -32,10 +32,12 @@ def random_layer(name: str, rng: np.random.Generator, n_in: int, n_out: int, *, 
         bias[0], th[0] = vhi, vhi      # drives v to +rail; '>' never fires there
         bias[1], th[1] = vlo, vlo // 2  # drives v to -rail
         th[2] = vlo                     # always fires; v - theta overflows upwards
+    rec = rng.integers(wlo, whi + 1, (n_out, n_out)) if recurrent else None
+    cols = w if rec is None else np.hstack([w, rec])
     return LayerSpec(name, w, threshold=th, bias=bias, leak=_leak(leak, rng, n_out, v_bits),
                      reset=reset, reset_value=int(rng.integers(vlo // 64, vhi // 64)),
                      comparator=comparator, w_bits=w_bits, v_bits=v_bits,
-                     acc_bits=max(8, required_acc_bits(w)), pe=pe, simd=simd)
+                     acc_bits=max(8, required_acc_bits(cols)), pe=pe, simd=simd, recurrent=rec)
 
 
 def random_dense_net(seed: int, sizes: tuple[int, ...], layer_kw: list[dict]) -> NetSpec:
@@ -43,6 +45,14 @@ def random_dense_net(seed: int, sizes: tuple[int, ...], layer_kw: list[dict]) ->
     layers = tuple(random_layer(f"fc{i}", rng, sizes[i], sizes[i + 1], **kw)
                    for i, kw in enumerate(layer_kw))
     return NetSpec(sizes[0], layers)
+
+
+def one_neuron_recurrent(w_in: int = 60, w_rec: int = -50, threshold: int = 100) -> NetSpec:
+    """One integrate-and-fire neuron inhibiting itself through a recurrent weight."""
+    layer = LayerSpec("rif", np.array([[w_in]]), threshold=threshold, reset="subtract",
+                      comparator=">=", w_bits=8, v_bits=12, acc_bits=8,
+                      recurrent=np.array([[w_rec]]))
+    return NetSpec(1, (layer,))
 
 
 def one_neuron_lif(weight: int = 40, threshold: int = 100, k: int = 2) -> NetSpec:

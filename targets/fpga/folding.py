@@ -29,7 +29,7 @@ def step_cycles(spec: NetSpec, active: list[int]) -> int:
 
 
 def layer_resources(layer: LayerSpec, index_bits: int = 16) -> Resources:
-    return estimate_engine(layer.n_in, layer.n_out, layer.pe, layer.simd, layer.w_bits,
+    return estimate_engine(layer.n_cols, layer.n_out, layer.pe, layer.simd, layer.w_bits,
                            layer.v_bits, layer.acc_bits, layer.leak.kind, index_bits)
 
 
@@ -61,7 +61,7 @@ def _next_fold(layer: LayerSpec, max_wwidth: int) -> tuple[int, int] | None:
 
 def _active(spec: NetSpec, activity: float | list[float]) -> list[int]:
     rates = activity if isinstance(activity, list) else [activity] * len(spec.layers)
-    return [max(0, math.ceil(r * l.n_in)) for r, l in zip(rates, spec.layers)]
+    return [max(0, math.ceil(r * l.n_cols)) for r, l in zip(rates, spec.layers)]
 
 
 def fold(spec: NetSpec, target_cycles: int | None = None, budget: Resources | None = None,

@@ -40,18 +40,21 @@ def run_golden(spec: NetSpec, spikes_in: np.ndarray) -> SimResult:
         raise SnnccError(errors)
     x = check_input(spikes_in, spec.n_in)
     b, t, _ = x.shape
-    params = [(l, l.dense_weights(), l.thresholds(), l.biases(), l.leak_params())
+    params = [(l, l.engine_weights(), l.thresholds(), l.biases(), l.leak_params())
               for l in spec.layers]
     v = [np.zeros((b, l.n_out), np.int64) for l in spec.layers]
     spikes = [np.zeros((b, t, l.n_out), np.uint8) for l in spec.layers]
     vs = [np.zeros((b, t, l.n_out), np.int64) for l in spec.layers]
+    prev = [np.zeros((b, l.n_out), np.int64) for l in spec.layers]  # own spikes, t - 1
     for step in range(t):
         inp = x[:, step]
         for i, (l, w, th, bias, lp) in enumerate(params):
+            if l.recurrent is not None:
+                inp = np.hstack([inp, prev[i]])
             acc = inp @ w.T  # exact in int64; validation bounds it to acc_bits
             v[i], spk = C.neuron_update(v[i], acc, bias, th, l.leak.kind, lp, l.leak.frac_bits,
                                         l.reset, l.reset_value, l.comparator, l.v_bits)
             spikes[i][:, step] = spk
             vs[i][:, step] = v[i]
-            inp = spk.astype(np.int64)
+            inp = prev[i] = spk.astype(np.int64)
     return SimResult(tuple(spikes), tuple(vs))

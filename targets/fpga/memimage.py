@@ -3,7 +3,8 @@
 least significant bits), each lane a two's complement field of the memory's lane width.
 
 Layouts (NF = N_out / PE, neuron n = g * PE + p):
-  w: depth NF * N_in, word g * N_in + i holds w[g*PE + p, i] for p in 0..PE-1
+  w: depth NF * N_cols, word g * N_cols + i holds w[g*PE + p, i] for p in 0..PE-1
+     (N_cols = N_in, plus N_out recurrent columns i = N_in + j for own spike j)
   t, b: depth NF, thresholds / biases;  l: depth NF, leak parameter (k or m)
 """
 from __future__ import annotations
@@ -47,8 +48,9 @@ def read_hex(path: Path) -> list[int]:
 def engine_memories(layer, pe: int) -> dict[str, np.ndarray]:
     """Per-memory [depth, PE] arrays of a LayerSpec in the layouts above."""
     nf = layer.n_out // pe
-    w = layer.dense_weights()  # (N_out, N_in)
-    w_img = w.reshape(nf, pe, layer.n_in).transpose(0, 2, 1).reshape(nf * layer.n_in, pe)
+    w = layer.engine_weights()  # (N_out, N_cols)
+    cols = layer.n_cols
+    w_img = w.reshape(nf, pe, cols).transpose(0, 2, 1).reshape(nf * cols, pe)
     return {
         "w": w_img,
         "t": layer.thresholds().reshape(nf, pe),

@@ -34,7 +34,9 @@ class Conv2dGeometry:
 @dataclass(frozen=True, eq=False)
 class LayerSpec:
     """One engine. ``weights`` is (N_out, N_in) for dense or (Cout, Cin, kh, kw) with
-    ``conv`` set. threshold/bias: scalar, per neuron, or per output channel (conv)."""
+    ``conv`` set. threshold/bias: scalar, per neuron, or per output channel (conv).
+    ``recurrent`` (N_out, N_out), optional: weights from this layer's own spikes of the
+    previous time step (same w_bits)."""
 
     name: str
     weights: np.ndarray
@@ -50,6 +52,7 @@ class LayerSpec:
     pe: int = 1
     simd: int = 1
     conv: Conv2dGeometry | None = None
+    recurrent: np.ndarray | None = None
 
     # --- derived shapes -------------------------------------------------
     @property
@@ -71,6 +74,21 @@ class LayerSpec:
     def n_in(self) -> int:
         w = np.asarray(self.weights)
         return int(np.prod(self.conv.in_shape)) if self.conv else int(w.shape[1])
+
+    @property
+    def n_rec(self) -> int:
+        return 0 if self.recurrent is None else self.n_out
+
+    @property
+    def n_cols(self) -> int:
+        """Columns of the engine's weight memory: feed-forward inputs, then own spikes."""
+        return self.n_in + self.n_rec
+
+    def engine_weights(self) -> np.ndarray:
+        """(N_out, N_in + N_rec): dense feed-forward weights, then the recurrent ones."""
+        if self.recurrent is None:
+            return self.dense_weights()
+        return np.hstack([self.dense_weights(), np.asarray(self.recurrent, dtype=np.int64)])
 
     def _per_neuron(self, value: object) -> np.ndarray:
         a = np.asarray(value, dtype=np.int64)

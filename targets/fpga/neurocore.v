@@ -9,6 +9,7 @@
 `default_nettype none
 module neurocore #(
     parameter integer N_IN = 16, parameter integer N_OUT = 16,
+    parameter integer N_REC = 0,      // N_OUT for a recurrent engine (own spikes of t - 1)
     parameter integer PE = 1, parameter integer SIMD = 1,
     parameter integer PIN = 1,        // producer lanes: events pushed per cycle
     parameter integer IW = 16,        // index width shared by all queues
@@ -29,8 +30,12 @@ module neurocore #(
 );
     localparam integer NF = N_OUT / PE;
     localparam integer GW = NF > 1 ? $clog2(NF) : 1;
+    localparam integer NCOL = N_IN + N_REC;          // weight columns per group
     localparam integer QW = $clog2(N_IN + 1);
-    localparam integer AW = NF * N_IN > 1 ? $clog2(NF * N_IN) : 1;
+    localparam integer CW = $clog2(NCOL + 1);
+    localparam integer RQW = $clog2(N_OUT + 1);
+    localparam integer RA = N_OUT > 1 ? $clog2(N_OUT) : 1;
+    localparam integer AW = NF * NCOL > 1 ? $clog2(NF * NCOL) : 1;
     localparam signed [63:0] VMAX = (64'sd1 <<< (VB - 1)) - 64'sd1;
     localparam signed [63:0] VMIN = -(64'sd1 <<< (VB - 1));
     localparam [31:0] RV32 = RESET_VAL;
@@ -42,14 +47,19 @@ module neurocore #(
     reg [PE*LB-1:0] lmem [0:(1<<GW)-1];
     reg [PE*VB-1:0] vmem [0:(1<<GW)-1];
     reg [IW-1:0] q [0:(1<<QW)-1];
+    // own spikes, double-buffered: read bank rb holds step t - 1, bank ~rb collects step t
+    reg [IW-1:0] rq0 [0:(1<<RA)-1];
+    reg [IW-1:0] rq1 [0:(1<<RA)-1];
+    reg [RQW-1:0] rqn0, rqn1;
+    reg rb;
     initial begin
-        $readmemh(WFILE, wmem, 0, NF * N_IN - 1); $readmemh(TFILE, tmem, 0, NF - 1);
+        $readmemh(WFILE, wmem, 0, NF * NCOL - 1); $readmemh(TFILE, tmem, 0, NF - 1);
         $readmemh(BFILE, bmem, 0, NF - 1); $readmemh(LFILE, lmem, 0, NF - 1);
     end
 
     reg [1:0] state;
     reg [GW-1:0] g;
-    reg [QW-1:0] c;                   // chunk counter, at most ceil(N_IN / SIMD)
+    reg [CW-1:0] c;                   // chunk counter, at most ceil(NCOL / SIMD)
     reg [QW-1:0] qn;                  // queued active inputs
     reg [PE*ACCB-1:0] acc;
     /* verilator lint_off UNUSEDSIGNAL */
@@ -58,12 +68,14 @@ module neurocore #(
     assign done = (state == FIN);
 
     /* verilator lint_off UNUSEDSIGNAL */  // 32/64-bit intermediates, sliced to width
-    wire [31:0] c32 = {{(32-QW){1'b0}}, c};
+    wire [31:0] c32 = {{(32-CW){1'b0}}, c};
     wire [31:0] qn32 = {{(32-QW){1'b0}}, qn};
+    wire [31:0] rqn32 = {{(32-RQW){1'b0}}, rb ? rqn1 : rqn0};
+    wire [31:0] total32 = qn32 + rqn32;       // feed-forward events, then own spikes
     wire [31:0] g32 = {{(32-GW){1'b0}}, g};
     wire [31:0] gbase32 = g32 * PE;
     wire [31:0] ob32 = {{(32-IW){1'b0}}, out_base};
-    wire accumulate = c32 * SIMD < qn32;
+    wire accumulate = c32 * SIMD < total32;
 
     // ---- event queue append: producer lanes in order, positions by prefix count ----
     function [(PIN+1)*QW-1:0] push_positions(input [QW-1:0] n0, input [PIN-1:0] bits);
@@ -94,10 +106,36 @@ module neurocore #(
     generate
         for (s = 0; s < SIMD; s = s + 1) begin : syn
             wire [31:0] pos32 = c32 * SIMD + s;
+            wire [31:0] rpos32 = pos32 - qn32;
             wire [IW-1:0] idx = q[pos32[QW-1:0]];
-            wire [31:0] addr32 = g32 * N_IN + {{(32-IW){1'b0}}, idx};
-            assign svalid[s] = pos32 < qn32;
+            wire [IW-1:0] ridx = rb ? rq1[rpos32[RA-1:0]] : rq0[rpos32[RA-1:0]];
+            wire [31:0] col32 = pos32 < qn32 ? {{(32-IW){1'b0}}, idx}
+                                             : N_IN + {{(32-IW){1'b0}}, ridx};
+            wire [31:0] addr32 = g32 * NCOL + col32;
+            assign svalid[s] = pos32 < total32;
             assign wwords[s*PE*WB +: PE*WB] = wmem[addr32[AW-1:0]];
+        end
+    endgenerate
+
+    // ---- own spikes of this step: positions in the write bank, indices ----
+    function [(PE+1)*RQW-1:0] own_positions(input [RQW-1:0] n0, input [PE-1:0] bits);
+        integer k;
+        reg [31:0] n;
+        begin
+            n = {{(32-RQW){1'b0}}, n0};
+            for (k = 0; k < PE; k = k + 1) begin
+                own_positions[k*RQW +: RQW] = n[RQW-1:0];
+                n = n + {31'd0, bits[k]};
+            end
+            own_positions[PE*RQW +: RQW] = n[RQW-1:0];
+        end
+    endfunction
+    wire [(PE+1)*RQW-1:0] rwpos = own_positions(rb ? rqn0 : rqn1, out_bits);
+    wire [PE*IW-1:0] ownidx;
+    generate
+        for (p = 0; p < PE; p = p + 1) begin : own
+            wire [31:0] oi32 = ob32 + p;
+            assign ownidx[p*IW +: IW] = oi32[IW-1:0];
         end
     endgenerate
 
@@ -166,19 +204,32 @@ module neurocore #(
     always @(posedge clk) begin
         out_valid <= 1'b0;
         if (rst) begin
-            state <= IDLE; qn <= {QW{1'b0}};
+            state <= IDLE; qn <= {QW{1'b0}}; rb <= 1'b0;
+            rqn0 <= {RQW{1'b0}}; rqn1 <= {RQW{1'b0}};
         end else begin
             if (ev_valid) begin
                 for (i = 0; i < PIN; i = i + 1)
                     if (ev_bits[i]) q[wpos[i*QW +: QW]] <= evidx[i*IW +: IW];
                 qn <= wpos[PIN*QW +: QW];
             end
+            if (N_REC > 0 && out_valid) begin   // collect own spikes for the next step
+                for (i = 0; i < PE; i = i + 1)
+                    if (out_bits[i]) begin
+                        if (rb) rq0[rwpos[i*RQW +: RA]] <= ownidx[i*IW +: IW];
+                        else    rq1[rwpos[i*RQW +: RA]] <= ownidx[i*IW +: IW];
+                    end
+                if (rb) rqn0 <= rwpos[PE*RQW +: RQW];
+                else    rqn1 <= rwpos[PE*RQW +: RQW];
+            end
+            if (clr) begin
+                rb <= 1'b0; rqn0 <= {RQW{1'b0}}; rqn1 <= {RQW{1'b0}};
+            end
             if (clr)
                 for (i = 0; i < (1 << GW); i = i + 1) vmem[i[GW-1:0]] <= {(PE*VB){1'b0}};
             if (out_valid) spk_vec[ob32 +: PE] <= out_bits;  // record the pushed group
             case (state)
             IDLE: if (start) begin
-                state <= RUN; g <= {GW{1'b0}}; c <= {QW{1'b0}};
+                state <= RUN; g <= {GW{1'b0}}; c <= {CW{1'b0}};
                 acc <= {(PE*ACCB){1'b0}}; spk_vec <= {N_OUT{1'b0}};
             end
             RUN: if (accumulate) begin
@@ -188,9 +239,12 @@ module neurocore #(
                 out_bits <= s_part(update_group(vmem[g], tmem[g], bmem[g], lmem[g], acc));
                 out_valid <= 1'b1; out_base <= gbase32[IW-1:0];
                 if (g32 == NF - 1) state <= FIN;
-                else begin g <= g + 1'b1; c <= {QW{1'b0}}; acc <= {(PE*ACCB){1'b0}}; end
+                else begin g <= g + 1'b1; c <= {CW{1'b0}}; acc <= {(PE*ACCB){1'b0}}; end
             end
-            FIN: begin state <= IDLE; qn <= {QW{1'b0}}; end   // queue consumed
+            FIN: begin                            // queue and previous own spikes consumed
+                state <= IDLE; qn <= {QW{1'b0}}; rb <= ~rb;
+                if (rb) rqn1 <= {RQW{1'b0}}; else rqn0 <= {RQW{1'b0}};
+            end
             default: state <= IDLE;
             endcase
         end

@@ -79,7 +79,7 @@ def estimate_engine(n_in: int, n_out: int, pe: int, simd: int, w_bits: int, v_bi
 
 def estimate_config(cfg: dict) -> list[Resources]:
     """Per-engine estimates for an emitted config.json."""
-    return [estimate_engine(e["n_in"], e["n_out"], e["pe"], e["simd"], e["w_bits"],
+    return [estimate_engine(e["n_in"] + e["n_rec"], e["n_out"], e["pe"], e["simd"], e["w_bits"],
                             e["v_bits"], e["acc_bits"], e["leak"], cfg["index_bits"])
             for e in cfg["engines"]]
 

@@ -63,6 +63,10 @@ def _check_shapes(l: LayerSpec, n_in: int) -> list[Diagnostic]:
     if l.conv is not None and min(l.out_shape) < 1:
         out.append(Diagnostic("SNN407", f"conv output shape {l.out_shape} is empty", node=l.name))
         return out
+    if l.recurrent is not None and np.asarray(l.recurrent).shape != (l.n_out, l.n_out):
+        out.append(Diagnostic("SNN407", f"recurrent weights have shape "
+                              f"{np.asarray(l.recurrent).shape}, expected ({l.n_out}, {l.n_out})",
+                              node=l.name))
     if l.n_in != n_in:
         out.append(Diagnostic("SNN407", f"layer expects {l.n_in} inputs but receives {n_in}",
                               node=l.name, hint="layers form a chain: n_in == previous n_out"))
@@ -79,12 +83,16 @@ def _check_values(l: LayerSpec) -> list[Diagnostic]:
     w = np.asarray(l.weights, dtype=np.int64)
     out += _range_diag("SNN402", l.name, "weight", w, l.w_bits,
                        "re-quantize with fewer levels or raise w_bits (max 16)")
+    if l.recurrent is not None:
+        out += _range_diag("SNN402", l.name, "recurrent weight",
+                           np.asarray(l.recurrent, dtype=np.int64), l.w_bits,
+                           "re-quantize with fewer levels or raise w_bits (max 16)")
     hint = "rescale thresholds/weights or raise v_bits (max 24)"
     out += _range_diag("SNN403", l.name, "threshold", l.thresholds(), l.v_bits, hint)
     out += _range_diag("SNN403", l.name, "bias", l.biases(), l.v_bits, hint)
     out += _range_diag("SNN403", l.name, "reset_value", np.array([l.reset_value]), l.v_bits, hint)
     if not out:  # acc bound only meaningful on in-range weights
-        dense = l.dense_weights()
+        dense = l.engine_weights()
         pos = int(np.where(dense > 0, dense, 0).sum(axis=1).max(initial=0))
         neg = int(np.where(dense < 0, dense, 0).sum(axis=1).min(initial=0))
         lo, hi = C.int_range(l.acc_bits)
@@ -120,10 +128,11 @@ def _check_folding(l: LayerSpec, max_depth: int) -> list[Diagnostic]:
     if l.pe < 1 or l.n_out % l.pe:
         out.append(Diagnostic("SNN404", f"PE={l.pe} does not divide N_out={l.n_out}",
                               node=l.name, hint="pick a divisor of N_out (see folding.divisors)"))
-    if l.simd < 1 or l.simd > l.n_in:
-        out.append(Diagnostic("SNN404", f"SIMD={l.simd} outside 1..N_in={l.n_in}", node=l.name))
+    if l.simd < 1 or l.simd > l.n_cols:
+        out.append(Diagnostic("SNN404", f"SIMD={l.simd} outside 1..{l.n_cols} (inputs"
+                              " + recurrent)", node=l.name))
     if l.pe >= 1 and l.n_out % l.pe == 0:
-        depth = (l.n_out // l.pe) * l.n_in
+        depth = (l.n_out // l.pe) * l.n_cols
         if depth > max_depth:
             out.append(Diagnostic("SNN409", f"weight memory depth {depth} exceeds {max_depth}",
                                   node=l.name, hint="raise PE to shorten the memory"))

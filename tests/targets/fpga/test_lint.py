@@ -15,8 +15,9 @@ KW = dict(w_bits=16, v_bits=24, pe=3, simd=5, leak="mul", reset="value", compara
 
 @pytest.mark.parametrize("make", [
     one_neuron_lif, small_conv_net,
-    lambda: random_dense_net(1, (10, 12, 4), [KW, dict(KW, pe=4, simd=1, leak="shift")])],
-    ids=["lif", "conv", "dense-wide"])
+    lambda: random_dense_net(1, (10, 12, 4), [KW, dict(KW, pe=4, simd=1, leak="shift")]),
+    lambda: random_dense_net(2, (5, 6, 3), [dict(KW, recurrent=True), dict(KW, recurrent=True)])],
+    ids=["lif", "conv", "dense-wide", "recurrent"])
 def test_verilator_lint_clean(make, tmp_path):
     assert lint_rtl(emit(make(), tmp_path)) == []
 

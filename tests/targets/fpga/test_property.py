@@ -27,7 +27,8 @@ def random_spec(seed: int) -> NetSpec:
             pe=int(rng.choice(divisors(sizes[i + 1]))), simd=int(rng.integers(1, sizes[i] + 1)),
             leak=str(rng.choice(["none", "shift", "mul"])),
             reset=str(rng.choice(["value", "subtract", "none"])),
-            comparator=str(rng.choice([">=", ">"])), saturate=bool(rng.integers(0, 2))))
+            comparator=str(rng.choice([">=", ">"])), saturate=bool(rng.integers(0, 2)),
+            recurrent=bool(rng.integers(0, 2))))
     return NetSpec(sizes[0], tuple(layers))
 
 

@@ -22,6 +22,11 @@ DENSE_CASES = {
     "gt-value-mul": [
         dict(w_bits=8, v_bits=16, pe=9, simd=1, leak="mul", reset="value", comparator=">"),
         dict(w_bits=8, v_bits=16, pe=1, simd=4, leak="mul", reset="subtract", comparator=">=")],
+    "recurrent": [
+        dict(w_bits=6, v_bits=14, pe=3, simd=4, leak="shift", reset="subtract", comparator=">=",
+             recurrent=True),
+        dict(w_bits=5, v_bits=12, pe=2, simd=3, leak="mul", reset="value", comparator=">",
+             recurrent=True)],
     "wide-if-none": [
         dict(w_bits=16, v_bits=24, pe=1, simd=5, leak="none", reset="none", comparator=">"),
         dict(w_bits=6, v_bits=20, pe=6, simd=12, leak="shift", reset="subtract", comparator=">=")],
@@ -48,8 +53,10 @@ def _expected_cycles(spec, gold, x):
     """Documented formula, computed from the golden spikes (independent of cycle_sim)."""
     inputs = [x] + [s for s in gold.spikes[:-1]]
     per_engine = []
-    for layer, inp in zip(spec.layers, inputs):
+    for layer, inp, own in zip(spec.layers, inputs, gold.spikes):
         active = inp.astype(np.int64).sum(axis=2)
+        if layer.recurrent is not None:  # plus the layer's own spikes of the previous step
+            active[:, 1:] += own[:, :-1].astype(np.int64).sum(axis=2)
         per_engine.append((layer.n_out // layer.pe) * (-(-active // layer.simd) + 1) + 1)
     per_engine = np.stack(per_engine, axis=2)
     return 1 + per_engine.sum(axis=2), per_engine
@@ -82,6 +89,19 @@ def test_one_neuron_lif_trace(tmp_path):
     assert gold.spikes[0][0, :, 0].tolist() == [0, 0, 0, 1, 0, 0, 0, 0]
     # 1 start + (1 accumulate if the input spiked) + 1 update + 1 FIN
     assert cyc.cycles[0].tolist() == [4, 4, 4, 4, 3, 4, 3, 3]
+
+
+def test_one_neuron_recurrent_trace(tmp_path):
+    # IF, w_in 60, w_rec -50 (own spike of the previous step), theta 100, subtract; by hand:
+    # 60; 120 -> spike, 20; 20+60-50=30; 90; 150 -> spike, 50; (input 0) 50-50=0
+    from snncc.targets.fpga.example_nets import one_neuron_recurrent
+
+    x = np.array([1, 1, 1, 1, 1, 0], dtype=np.uint8).reshape(1, 6, 1)
+    gold, cyc, _ = _check_all(one_neuron_recurrent(), x, tmp_path)
+    assert gold.v[0][0, :, 0].tolist() == [60, 20, 30, 90, 50, 0]
+    assert gold.spikes[0][0, :, 0].tolist() == [0, 1, 0, 0, 1, 0]
+    # active = input spike + own spike of the previous step; 1 + (active + 1) + 1
+    assert cyc.cycles[0].tolist() == [4, 4, 5, 4, 4, 4]
 
 
 def test_small_conv_net(tmp_path):
