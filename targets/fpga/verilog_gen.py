@@ -71,7 +71,8 @@ def render_tb(cfg: dict) -> str:
                   f"                        w{i} = dut.e{i}.vmem[i];",
                   f"                        for (k = 0; k < {pe}; k = k + 1) begin",
                   '                            r = $fscanf(fe, "%d", ev);',
-                  f"                            if (ev != $signed(w{i}[k*{vb} +: {vb}])) mism = mism + 1;",
+                  f"                            if (ev != $signed(w{i}[k*{vb} +: {vb}]))",
+                  "                                mism = mism + 1;",
                   "                        end",
                   "                    end"]
     zero = " ".join(f"c{i} = 0;" for i in range(n_eng))

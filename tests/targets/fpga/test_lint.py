@@ -25,6 +25,6 @@ def test_verilator_lint_clean(make, tmp_path):
 def test_lint_reports_problems(tmp_path):
     fpga = emit(one_neuron_lif(), tmp_path)
     top = fpga / "snn_top.v"
-    top.write_text(top.read_text().replace("assign out_valid = ov0;", "wire [1:0] unused_x = in_idx;\n"
-                                           "    assign out_valid = ov0;"))
+    bad = "wire [1:0] unused_x = in_idx;\n    assign out_valid = ov0;"
+    top.write_text(top.read_text().replace("assign out_valid = ov0;", bad))
     assert any(m.startswith("%Warning-WIDTH: snn_top.v") for m in lint_rtl(fpga))
