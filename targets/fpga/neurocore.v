@@ -6,6 +6,7 @@
 // next engine's event queue; one FIN cycle ends the step.
 // Datapath intermediates are 64-bit signed (every operand sign-extended), so no Verilog
 // signed/unsigned or width-extension rule can change a result; widths are then sliced.
+`timescale 1ns/1ps
 `default_nettype none
 module neurocore #(
     parameter integer N_IN = 16, parameter integer N_OUT = 16,
