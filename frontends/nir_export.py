@@ -7,7 +7,7 @@ rejected with the pass that removes them.
 """
 from __future__ import annotations
 
-import dataclasses
+import inspect
 import os
 
 import numpy as np
@@ -19,7 +19,7 @@ from .nir_import import META_BIAS, META_COMPARATOR, META_DT, META_RESET
 
 
 def _accepts(cls, name: str) -> bool:
-    return name in {f.name for f in dataclasses.fields(cls)}
+    return name in inspect.signature(cls).parameters
 
 
 def _nir_node(name: str, node: ir.Node, errors: DiagnosticList):
@@ -76,7 +76,11 @@ def to_nir(graph: ir.Graph):
     metadata = {"snncc.version": _version()}
     if graph.dt is not None:
         metadata[META_DT] = float(graph.dt)
-    out = nir.NIRGraph(nodes=nodes, edges=[(e.src, e.dst) for e in graph.edges])
+    edges = [(e.src, e.dst) for e in graph.edges]
+    # nir >= 1.0.5 type-checks on construction and rejects old graphs' shape conventions
+    # (e.g. Output (1, 1, 1) after a (1,) neuron) that snncc itself accepts.
+    kwargs = {"type_check": False} if _accepts(nir.NIRGraph, "type_check") else {}
+    out = nir.NIRGraph(nodes=nodes, edges=edges, **kwargs)
     out.metadata.update(metadata)
     return out
 
