@@ -225,7 +225,7 @@ def simulate(spec: NetSpec, inputs: dict[str, np.ndarray], steps: int | None = N
         plan.append((pop.name, u, v, bias if bias.any() else None, int(pop.du), int(pop.dv),
                      int(pop.vth), incoming[pop.name], out[pop.name]))
     feeds = [(lk, lk.conn.src) for lk in links]
-    with matmul_threads(threads if batch > 1 else None):
+    with matmul_threads(threads):
         _run_steps(steps, plan, feeds, record_uv, u_tr, v_tr, batch)
     return GoldenResult(out, {k: s[0] for k, s in state.items()},
                         {k: s[1] for k, s in state.items()}, u_tr, v_tr)

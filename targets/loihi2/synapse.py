@@ -79,9 +79,9 @@ def _int_mm():  # torch is a core snncc dependency; imported only when batching
 class Accumulator:
     """Exact ``sum of quantised weight columns of active inputs`` for one connection.
 
-    ``cols`` stacks, for each distinct delay value (one block for a plain Dense), the
-    ``n_dst`` output columns. :meth:`__call__` returns int32 ``[B, n_blocks, n_dst]``
-    sums of ``M``; the caller shifts by ``k + weight_exp``.
+    ``mt8`` holds ``(M - offset)^T`` with, for a DelayDense, one block of ``n_dst``
+    columns per distinct delay value. :meth:`__call__` returns int32
+    ``[B, n_blocks, n_dst]`` sums of ``M``; the caller shifts by ``k + weight_exp``.
     """
 
     mt8: np.ndarray          # (n_src, n_blocks * n_dst) int8, = M - offset
@@ -95,20 +95,24 @@ class Accumulator:
     def build(cls, conn: Connection, delay_values: np.ndarray | None) -> "Accumulator":
         wq = quantize_weights(conn)
         k = truncate_bits(effective_sign_mode(conn), conn.num_weight_bits)
-        m = wq >> k  # exact: wq is a multiple of 2**k
-        if delay_values is None:
-            blocks = [m]
-        else:
-            blocks = [np.where(conn.delays == d, m, 0) for d in delay_values]
-        stacked = np.concatenate(blocks, axis=0)  # (n_blocks * n_dst, n_src)
-        lo, hi = (int(stacked.min()), int(stacked.max())) if stacked.size else (0, 0)
+        m = (wq >> k).T.astype(np.int16)  # (n_src, n_dst); exact: wq is a multiple of 2**k
+        n_src, n_dst = m.shape
+        lo, hi = (int(m.min()), int(m.max())) if m.size else (0, 0)
+        if delay_values is not None:      # delay blocks also hold zeros
+            lo, hi = min(lo, 0), max(hi, 0)
         offset = 0 if (lo >= -128 and hi <= 127) else lo + 128
-        mt8 = np.ascontiguousarray((stacked - offset).astype(np.int8).T)
-        return cls(mt8, offset, k, len(blocks), wq.shape[0])
+        if delay_values is None:
+            return cls(np.ascontiguousarray((m - offset).astype(np.int8)), offset, k, 1, n_dst)
+        # one int8 block of n_dst columns per distinct delay value, built in place
+        mt8 = np.empty((n_src, len(delay_values) * n_dst), np.int8)
+        delays_t = conn.delays.T
+        for b, d in enumerate(delay_values):
+            mt8[:, b * n_dst:(b + 1) * n_dst] = np.where(delays_t == d, m - offset, -offset)
+        return cls(mt8, offset, k, len(delay_values), n_dst)
 
     def __call__(self, spikes: np.ndarray) -> np.ndarray | None:
         """``spikes``: bool ``[B, n_src]``. Returns int32 ``[B, n_blocks, n_dst]`` holding
-        ``sum(M) = sum(W) >> k`` (exact; shift by ``k`` later), or None if nothing fired."""
+        ``sum(M) = sum(W) >> k`` (exact), or None if nothing fired."""
         batch = spikes.shape[0]
         if batch == 1:
             idx = np.flatnonzero(spikes)
