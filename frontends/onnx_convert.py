@@ -191,6 +191,9 @@ class Builder:
         self._gemm(node, index, weight, bias)
 
     def op_MatMul(self, node, index: int) -> None:
+        if node.input[0] in self.model.consts:
+            raise unsupported_attribute(node, index, "the constant is the left operand",
+                                        "only activation @ weight products are fully connected layers")
         self._gemm(node, index, self.const(node.input[1], node, index).T, None)
 
     def op_Add(self, node, index: int) -> None:
@@ -208,6 +211,8 @@ class Builder:
             bias = per_unit if pending.bias is None else pending.bias + per_unit
             self.vals[out] = replace(pending, bias=bias)
             return
+        if self.foldable(left) and not isinstance(self.vals[right], _Pending):
+            left, right = right, left  # emit the pending Conv/Gemm straight into the other's units
         first = self.act(left)
         second = self.foldable(right)
         second_act = self.materialise(second, first.scale) if second else self.rescale(self.act(right), first.scale)
