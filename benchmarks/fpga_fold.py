@@ -17,12 +17,12 @@ from pathlib import Path
 import numpy as np
 
 from snncc.targets.fpga.cycle_sim import run_cycle_sim
-from snncc.targets.fpga.emit import emit
+from snncc.targets.fpga.emit import emit, load_config
 from snncc.targets.fpga.energy import EnergyModel, estimate_energy
 from snncc.targets.fpga.example_nets import random_dense_net
 from snncc.targets.fpga.folding import fold, layer_resources
 from snncc.targets.fpga.golden import run_golden
-from snncc.targets.fpga.resources import Resources
+from snncc.targets.fpga.resources import Resources, estimate_config, yosys_stat
 from snncc.targets.fpga.rtl import run_rtl
 
 # System-level energy per synaptic operation on mid-range FPGAs: ESSA (Kuang et al.,
@@ -90,10 +90,11 @@ def main() -> dict:
             print(f"PE/SIMD {setting}: {row['cycles_per_step_mean']:.1f} cycles/step, "
                   f"{res}, {row['energy_uJ_per_inference']['total_low']:.2f} uJ/inference")
     folds = {str(t): {"pe_simd": [[e.pe, e.simd] for e in r.engines],
-                      "worst_case_cycles_per_step": r.cycles_per_step, "met": r.target_met,
+                      "predicted_cycles_per_step": r.cycles_per_step, "met": r.target_met,
                       "resources": dataclasses.asdict(r.resources)}
              for t in (2000, 500, 100) for r in [fold(base, t, activity=[0.2, 0.2])]}
     result = {"net": "dense 64-128-10 LIF (shift leak k, reset subtract), w8/v16",
+              "yosys_xc7_calibration": _yosys_point(),
               "input": "4 x 20 steps, Bernoulli 0.2", "f_clk_hz": F_CLK_HZ,
               "energy_models": {"low": dataclasses.asdict(LOW), "high": dataclasses.asdict(HIGH)},
               "settings": rows, "auto_folding_activity_0.2": folds}
@@ -101,6 +102,23 @@ def main() -> dict:
     (OUT / "fpga_fold.json").write_text(json.dumps(result, indent=1) + "\n")
     _plot(rows)
     return result
+
+
+def _yosys_point() -> dict | None:
+    """Estimate vs yosys synth_xilinx (xc7) on a small 16-16-4 design, when yosys exists."""
+    if shutil.which("yosys") is None:
+        return None
+    kw = dict(w_bits=8, v_bits=16, pe=2, simd=2, leak="shift", reset="subtract",
+              comparator=">=", saturate=False)
+    with tempfile.TemporaryDirectory() as tmp:
+        fpga = emit(random_dense_net(0, (16, 16, 4), [kw, kw]), tmp)
+        est = sum(estimate_config(load_config(fpga)), Resources())
+        t0 = time.perf_counter()
+        cells = yosys_stat(fpga, "xc7")
+        secs = time.perf_counter() - t0
+    return {"net": "dense 16-16-4, PE 2 SIMD 2", "estimate": dataclasses.asdict(est),
+            "yosys_xc7": {k: cells[k] for k in ("LUT", "FF", "CARRY4", "RAM32M") if k in cells},
+            "yosys_seconds": round(secs, 1)}
 
 
 def _plot(rows: list[dict]) -> None:

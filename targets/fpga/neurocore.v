@@ -4,7 +4,7 @@
 // ceil(qn / SIMD) accumulate cycles over the queued active input indices (SIMD per cycle),
 // then one update cycle that writes the membranes and pushes the group's spikes to the
 // next engine's event queue; one FIN cycle ends the step.
-// Datapath intermediates are 64-bit signed (every operand sign-extended), so no Verilog
+// Datapath intermediates are DW-bit signed (every operand sign-extended), so no Verilog
 // signed/unsigned or width-extension rule can change a result; widths are then sliced.
 `timescale 1ns/1ps
 `default_nettype none
@@ -37,8 +37,12 @@ module neurocore #(
     localparam integer RQW = $clog2(N_OUT + 1);
     localparam integer RA = N_OUT > 1 ? $clog2(N_OUT) : 1;
     localparam integer AW = NF * NCOL > 1 ? $clog2(NF * NCOL) : 1;
-    localparam signed [63:0] VMAX = (64'sd1 <<< (VB - 1)) - 64'sd1;
-    localparam signed [63:0] VMIN = -(64'sd1 <<< (VB - 1));
+    // datapath widths: DA holds any accumulator step, DW any neuron-update intermediate
+    // (|v * m| < 2^(VB+LB-2), |vl + acc + b| < 2^(max(VB, ACCB)+1)); all exceed their operands
+    localparam integer DA = (ACCB > WB ? ACCB : WB) + 1;
+    localparam integer DW = (VB + LB > ACCB ? VB + LB : ACCB) + 2;
+    localparam signed [DW-1:0] VMAX = {{(DW-VB+1){1'b0}}, {(VB-1){1'b1}}};
+    localparam signed [DW-1:0] VMIN = {{(DW-VB+1){1'b1}}, {(VB-1){1'b0}}};
     localparam [31:0] RV32 = RESET_VAL;
     localparam [1:0] IDLE = 2'd0, RUN = 2'd1, FIN = 2'd2;
 
@@ -68,7 +72,7 @@ module neurocore #(
     /* verilator lint_on UNUSEDSIGNAL */
     assign done = (state == FIN);
 
-    /* verilator lint_off UNUSEDSIGNAL */  // 32/64-bit intermediates, sliced to width
+    /* verilator lint_off UNUSEDSIGNAL */  // wide intermediates, sliced to width
     wire [31:0] c32 = {{(32-CW){1'b0}}, c};
     wire [31:0] qn32 = {{(32-QW){1'b0}}, qn};
     wire [31:0] rqn32 = {{(32-RQW){1'b0}}, rb ? rqn1 : rqn0};
@@ -144,14 +148,14 @@ module neurocore #(
     function [PE*ACCB-1:0] accumulate_group(input [PE*ACCB-1:0] aw,
                                             input [SIMD*PE*WB-1:0] ww, input [SIMD-1:0] ok);
         integer k, m;
-        reg [63:0] a;
+        reg [DA-1:0] a;
         reg [WB-1:0] w;
         begin
             for (k = 0; k < PE; k = k + 1) begin
-                a = {{(64-ACCB){aw[k*ACCB + ACCB - 1]}}, aw[k*ACCB +: ACCB]};
+                a = {{(DA-ACCB){aw[k*ACCB + ACCB - 1]}}, aw[k*ACCB +: ACCB]};
                 for (m = 0; m < SIMD; m = m + 1) begin
                     w = ww[(m*PE + k)*WB +: WB];
-                    if (ok[m]) a = a + {{(64-WB){w[WB-1]}}, w};
+                    if (ok[m]) a = a + {{(DA-WB){w[WB-1]}}, w};
                 end
                 accumulate_group[k*ACCB +: ACCB] = a[ACCB-1:0];
             end
@@ -167,16 +171,16 @@ module neurocore #(
         reg [VB-1:0] v_u, t_u, b_u;
         reg [LB-1:0] l_u;
         reg [ACCB-1:0] a_u;
-        reg signed [63:0] v, th, bi, lp, a, vl, sum, vs, d, vn;
+        reg signed [DW-1:0] v, th, bi, lp, a, vl, sum, vs, d, vn;
         begin
             for (k = 0; k < PE; k = k + 1) begin
                 v_u = vw[k*VB +: VB]; t_u = tw[k*VB +: VB]; b_u = bw[k*VB +: VB];
                 l_u = lw[k*LB +: LB]; a_u = aw[k*ACCB +: ACCB];
-                v  = {{(64-VB){v_u[VB-1]}}, v_u};
-                th = {{(64-VB){t_u[VB-1]}}, t_u};
-                bi = {{(64-VB){b_u[VB-1]}}, b_u};
-                lp = {{(64-LB){l_u[LB-1]}}, l_u};
-                a  = {{(64-ACCB){a_u[ACCB-1]}}, a_u};
+                v  = {{(DW-VB){v_u[VB-1]}}, v_u};
+                th = {{(DW-VB){t_u[VB-1]}}, t_u};
+                bi = {{(DW-VB){b_u[VB-1]}}, b_u};
+                lp = {{(DW-LB){l_u[LB-1]}}, l_u};
+                a  = {{(DW-ACCB){a_u[ACCB-1]}}, a_u};
                 if (LEAK == 1) vl = v - (v >>> l_u);
                 else if (LEAK == 2) vl = (v * lp) >>> FRAC;
                 else vl = v;
@@ -186,7 +190,7 @@ module neurocore #(
                 d = vs - th;
                 vn = vs;
                 if (update_group[PE*VB + k]) begin
-                    if (RESET == 0) vn = {{32{RV32[31]}}, RV32};
+                    if (RESET == 0) vn = {{(DW-VB){RV32[VB-1]}}, RV32[VB-1:0]};
                     else if (RESET == 1) vn = d > VMAX ? VMAX : (d < VMIN ? VMIN : d);
                 end
                 update_group[k*VB +: VB] = vn[VB-1:0];

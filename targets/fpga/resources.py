@@ -84,16 +84,20 @@ def estimate_config(cfg: dict) -> list[Resources]:
             for e in cfg["engines"]]
 
 
-def yosys_stat(fpga_dir: str | Path, timeout: float = 300.0) -> dict[str, int] | None:
-    """Generic ``synth`` + ``stat`` cell counts of the emitted design, or None when yosys
-    is not installed. Memories become flip-flops here (no vendor BRAM mapping)."""
+def yosys_stat(fpga_dir: str | Path, target: str = "generic",
+               timeout: float = 600.0) -> dict[str, int] | None:
+    """Cell counts of the emitted design from yosys, or None when yosys is not installed.
+    ``target='generic'``: ``synth`` (gates; memories become flip-flops);
+    ``target='xc7'``: ``synth_xilinx -family xc7`` plus summed 'LUT' and 'FF' entries,
+    comparable with :func:`estimate_engine` (tens of seconds even for small designs)."""
     exe = shutil.which("yosys")
     if exe is None:
         return None
+    synth = {"generic": "synth", "xc7": "synth_xilinx -family xc7"}[target]
     script = ("read_verilog -defer neurocore.v snn_top.v; hierarchy -top snn_top; "
-              "synth -top snn_top -flatten")
-    proc = subprocess.run([exe, "-q", "-p", f"{script}; tee -o yosys_stat.txt stat"],
-                          cwd=fpga_dir, capture_output=True, text=True, timeout=timeout)
+              f"{synth} -top snn_top -flatten; tee -q -o yosys_stat.txt stat")
+    proc = subprocess.run([exe, "-q", "-p", script], cwd=fpga_dir, capture_output=True,
+                          text=True, timeout=timeout)
     if proc.returncode != 0:
         raise RuntimeError(f"yosys failed: {proc.stderr[-2000:]}")
     text = (Path(fpga_dir) / "yosys_stat.txt").read_text()
@@ -102,4 +106,7 @@ def yosys_stat(fpga_dir: str | Path, timeout: float = 300.0) -> dict[str, int] |
     total = re.search(r"Number of cells:\s+(\d+)", text)
     if total:
         cells["cells"] = int(total.group(1))
+    if target == "xc7":
+        cells["LUT"] = sum(n for k, n in cells.items() if re.fullmatch(r"LUT\d", k))
+        cells["FF"] = sum(n for k, n in cells.items() if re.fullmatch(r"FD\w+", k))
     return cells
