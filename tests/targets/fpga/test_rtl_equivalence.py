@@ -137,3 +137,14 @@ def test_cosimulate_report(tmp_path):
     assert rep.rtl_spike_mismatches == (0, 0) and rep.sim_state_mismatches == (0, 0)
     shifted = type(rep.golden)(rep.golden.spikes, tuple(v + 1 for v in rep.golden.v))
     assert _diff(shifted, rep.golden)[1] == (2 * 4 * 8, 2 * 4 * 4)
+
+
+def test_missing_iverilog_is_a_clear_error(tmp_path, monkeypatch):
+    from snncc.diagnostics import SnnccError
+
+    fpga = emit(one_neuron_lif(), tmp_path)
+    monkeypatch.setenv("PATH", str(tmp_path))  # no iverilog/vvp here
+    with pytest.raises(SnnccError) as err:
+        run_rtl(fpga, np.ones((1, 2, 1), np.uint8))
+    diag = err.value.diagnostics[0]
+    assert diag.code == "SNN501" and "iverilog" in diag.message and "apt-get" in diag.hint
