@@ -19,16 +19,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from snncc.diagnostics import Diagnostic, SnnccError
-from snncc.targets.loihi2.netspec import Connection, LifPopulation, NetSpec
+from snncc.targets.loihi2.netspec import Connection, NetSpec
+from snncc.targets.loihi2.lif import LifState, effective_bias
 from snncc.targets.loihi2.synapse import Accumulator, matmul_threads, shift
 
-__all__ = ["GoldenResult", "simulate", "prepare", "lif_step", "effective_bias"]
-
-UV_MAX = 2**23          # u, v are 24-bit signed
-V_LIMIT = UV_MAX - 1    # v saturates at +-(2**23 - 1)
-DECAY_UNITY = 4096      # decays are 12-bit fractions
-ACT_SHIFT = 6           # synaptic input is MSB-aligned by 6 bits
-VTH_SHIFT = 6           # threshold mantissa is MSB-aligned by 6 bits
+__all__ = ["GoldenResult", "simulate", "prepare", "effective_bias"]
 
 
 @dataclass(frozen=True)
@@ -41,56 +36,6 @@ class GoldenResult:
     v: dict[str, np.ndarray]
     u_trace: dict[str, np.ndarray] | None = None
     v_trace: dict[str, np.ndarray] | None = None
-
-
-def effective_bias(pop: LifPopulation) -> np.ndarray:
-    """``bias_mant << bias_exp`` (``>>`` for negative exponents), int32 like Lava."""
-    mant = pop.bias_mant.astype(np.int32)
-    exp = pop.bias_exp.astype(np.int32)
-    return np.where(exp >= 0, np.left_shift(mant, np.maximum(exp, 0)),
-                    np.right_shift(mant, np.maximum(-exp, 0))).astype(np.int32)
-
-
-def _decay(x: np.ndarray, keep: int) -> np.ndarray:
-    """``trunc0(x * keep / 4096)``: Lava's ``sign(p) * (|p| >> 12)`` on ``p = x * keep``.
-
-    ``keep / 4096`` is exact in float64 and ``|x * keep| < 2**43``, so the float
-    product is exact and the int32 cast truncates toward zero like Lava.
-    """
-    if keep == DECAY_UNITY:
-        return x.copy()
-    if keep == 0:
-        return np.zeros_like(x)
-    return (x * (keep / DECAY_UNITY)).astype(np.int32)
-
-
-def lif_step(u: np.ndarray, v: np.ndarray, a_in: np.ndarray, du: int, dv: int,
-             bias: np.ndarray | None, vth: int) -> np.ndarray:
-    """One ``PyLifModelBitAcc.run_spk`` on int32 ``u``, ``v`` (updated in place).
-
-    ``a_in`` (int32, the sum received on ``a_in``) is overwritten. All arithmetic is
-    int32 as in Lava, so overflows wrap identically. Returns the bool spikes.
-    """
-    cur = _decay(u, DECAY_UNITY - (du + 1))         # ds_offset = 1
-    cur += np.left_shift(a_in, ACT_SHIFT, out=a_in)
-    # 24-bit wrap: one conditional correction exactly as Lava (not a modulo); both
-    # conditions are evaluated on the uncorrected value, as Lava's two np.where do.
-    if cur.size and (cur.max() > UV_MAX or cur.min() <= -UV_MAX):
-        high = cur > UV_MAX
-        low = cur <= -UV_MAX
-        np.subtract(cur, 2 * UV_MAX, out=cur, where=high)
-        np.add(cur, 2 * UV_MAX, out=cur, where=low)
-    u[...] = cur
-    volt = _decay(v, DECAY_UNITY - dv)              # dm_offset = 0
-    volt += u
-    if bias is not None:
-        volt += bias
-    if volt.size and (volt.max() > V_LIMIT or volt.min() < -V_LIMIT):
-        np.minimum(volt, V_LIMIT, out=volt)         # saturate, no wrap
-        np.maximum(volt, -V_LIMIT, out=volt)
-    quiet = volt <= (vth << VTH_SHIFT)              # spike iff v > vth << 6 (strict)
-    np.multiply(volt, quiet, out=v)                 # reset v of spiking neurons to 0
-    return ~quiet                                   # u is not reset
 
 
 # Input-port connections are accumulated for many steps in one call (their spikes are
@@ -211,42 +156,36 @@ def simulate(spec: NetSpec, inputs: dict[str, np.ndarray], steps: int | None = N
     links = [_Link(c, acc, batch, src_spikes.get(c.src))
              for c, acc in zip(spec.connections, prepare(spec))]
     incoming = {p.name: [lk for lk in links if lk.conn.dst == p.name] for p in spec.populations}
-    state = {p.name: (np.zeros((batch, p.size), np.int32), np.zeros((batch, p.size), np.int32),
-                      effective_bias(p)) for p in spec.populations}
+    states = {p.name: LifState(p, batch) for p in spec.populations}
     out = {p.name: np.zeros((batch, steps, p.size), np.int8) for p in spec.populations}
     u_tr = {p.name: np.zeros((batch, steps, p.size), np.int32) for p in spec.populations} \
         if record_uv else None
     v_tr = {p.name: np.zeros((batch, steps, p.size), np.int32) for p in spec.populations} \
         if record_uv else None
-
-    plan = []
-    for pop in spec.populations:
-        u, v, bias = state[pop.name]
-        plan.append((pop.name, u, v, bias if bias.any() else None, int(pop.du), int(pop.dv),
-                     int(pop.vth), incoming[pop.name], out[pop.name]))
+    plan = [(p.name, states[p.name], incoming[p.name], out[p.name]) for p in spec.populations]
     feeds = [(lk, lk.conn.src) for lk in links]
     with matmul_threads(threads):
-        _run_steps(steps, plan, feeds, record_uv, u_tr, v_tr, batch)
-    return GoldenResult(out, {k: s[0] for k, s in state.items()},
-                        {k: s[1] for k, s in state.items()}, u_tr, v_tr)
+        _run_steps(steps, plan, feeds, u_tr, v_tr)
+    return GoldenResult(out, {k: st.u for k, st in states.items()},
+                        {k: st.v for k, st in states.items()}, u_tr, v_tr)
 
 
-def _run_steps(steps: int, plan: list, feeds: list, record_uv: bool, u_tr: dict | None,
-               v_tr: dict | None, batch: int) -> None:
+def _run_steps(steps: int, plan: list, feeds: list, u_tr: dict | None,
+               v_tr: dict | None) -> None:
     for i in range(steps):
         now: dict[str, np.ndarray] = {}
-        for name, u, v, bias, du, dv, vth, inc, spikes_out in plan:
+        for name, st, inc, spikes_out in plan:
             if len(inc) == 1:
-                a_in = inc[0].output().copy()
+                np.copyto(st.a_in, inc[0].output())
             else:
-                a_in = np.zeros((batch, u.shape[1]), np.int32)
+                st.a_in.fill(0)
                 for lk in inc:
-                    a_in += lk.output()             # int32 sum, as InPort.recv
-            fired = lif_step(u, v, a_in, du, dv, bias, vth)
+                    np.add(st.a_in, lk.output(), out=st.a_in)   # int32 sum, as InPort.recv
+            fired = st.step()
             spikes_out[:, i] = fired
             now[name] = fired
-            if record_uv:
-                u_tr[name][:, i] = u
-                v_tr[name][:, i] = v
+            if u_tr is not None:
+                u_tr[name][:, i] = st.u
+                v_tr[name][:, i] = st.v
         for lk, src in feeds:
             lk.advance(i, now.get(src))
