@@ -3,7 +3,8 @@ the emitter refuses to write anything while any remain.
 
 Codes: SNN401 widths, SNN402 weights out of range, SNN403 threshold/bias/reset out of
 range, SNN404 folding (PE/SIMD), SNN405 accumulator overflow possible, SNN406 leak
-parameters, SNN407 shapes/chain, SNN408 unknown mode, SNN409 memory depth.
+parameters, SNN407 shapes/chain, SNN408 unknown mode, SNN409 memory depth, SNN410 values
+that are not integers (floats with a fraction, NaN, inf) and would be truncated silently.
 """
 from __future__ import annotations
 
@@ -25,6 +26,27 @@ def _range_diag(code: str, layer: str, what: str, values: np.ndarray, bits: int,
     msg = (f"{bad.size} {what} value(s) outside the {bits}-bit range [{lo}, {hi}], "
            f"first at flat index {i}: {int(values.reshape(-1)[i])}")
     return [Diagnostic(code, msg, node=layer, hint=hint)]
+
+
+def _check_integral(l: LayerSpec) -> list[Diagnostic]:
+    out = []
+    for what, value in (("weights", l.weights), ("recurrent", l.recurrent),
+                        ("threshold", l.threshold), ("bias", l.bias),
+                        ("leak.param", l.leak.param), ("reset_value", l.reset_value)):
+        if value is None:
+            continue
+        a = np.asarray(value)
+        if a.dtype.kind in "biu":
+            continue
+        if a.dtype.kind != "f":
+            out.append(Diagnostic("SNN410", f"{what} has dtype {a.dtype}, expected integers",
+                                  node=l.name))
+            continue
+        bad = ~np.isfinite(a) | (a != np.round(a))
+        if bad.any():
+            out.append(Diagnostic("SNN410", f"{int(bad.sum())} {what} value(s) are not integers",
+                                  node=l.name, hint="quantize first (FPGA parameters are ints)"))
+    return out
 
 
 def _check_widths(l: LayerSpec) -> list[Diagnostic]:
@@ -71,7 +93,9 @@ def _check_shapes(l: LayerSpec, n_in: int) -> list[Diagnostic]:
         out.append(Diagnostic("SNN407", f"layer expects {l.n_in} inputs but receives {n_in}",
                               node=l.name, hint="layers form a chain: n_in == previous n_out"))
     for what, val in (("threshold", l.threshold), ("bias", l.bias), ("leak.param", l.leak.param)):
-        size = l._per_neuron(val).size
+        a = np.asarray(val)
+        per_channel = l.conv is not None and a.shape == (l.out_shape[0],)
+        size = l.n_out if a.ndim == 0 or per_channel else a.size
         if size != l.n_out:
             out.append(Diagnostic("SNN407", f"{what} has {size} values for {l.n_out} neurons",
                                   node=l.name, hint="give a scalar, one per neuron or per channel"))
@@ -147,9 +171,10 @@ def validate_netspec(spec: NetSpec) -> list[Diagnostic]:
     n_in = spec.n_in
     for l in spec.layers:
         out += _check_widths(l) + _check_modes(l)
+        integral = _check_integral(l)
         shape_diags = _check_shapes(l, n_in)
-        out += shape_diags
-        if not shape_diags:
+        out += integral + shape_diags
+        if not shape_diags and not integral:  # int casts would hide non-integers
             out += _check_values(l) + _check_leak(l) + _check_folding(l, spec.max_mem_depth)
         n_in = l.n_out
     return out

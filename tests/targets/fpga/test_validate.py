@@ -63,3 +63,17 @@ def test_chain_mismatch_and_memory_depth():
     l2 = _layer(name="b", weights=np.zeros((2, 5), np.int64))
     diags = NetSpec(6, (l1, l2), max_mem_depth=8).validate()
     assert [(d.code, d.node) for d in diags] == [("SNN409", "a"), ("SNN407", "b")]
+
+
+def test_non_integer_values_are_reported_not_truncated(tmp_path):
+    w = np.zeros((4, 6))
+    w[0, 0] = 0.5
+    spec = NetSpec(6, (_layer(weights=w, threshold=[1.0, 2.0, np.nan, 4.0], bias=1.0),))
+    diags = spec.validate()
+    assert sorted((d.code, d.message.split()[1]) for d in diags) == [
+        ("SNN410", "threshold"), ("SNN410", "weights")]
+    with pytest.raises(SnnccError):
+        emit(spec, tmp_path)
+    assert not (tmp_path / "fpga").exists()
+    # integral floats are accepted as integers
+    assert NetSpec(6, (_layer(weights=np.ones((4, 6)), threshold=10.0),)).validate() == []
