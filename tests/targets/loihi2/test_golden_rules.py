@@ -154,3 +154,28 @@ def test_batched_equals_one_by_one_for_dense_and_sparse_inputs():
                 assert np.array_equal(batched.v[n][b], single.v[n][0])
         assert batched.spikes["h"].sum() > 0 and batched.spikes["o"].sum() > 0 or density < 0.01
         assert np.array_equal(batched.u_trace["h"][:, -1], batched.u["h"])
+
+
+def test_chunked_input_accumulation_and_threads_do_not_change_results(monkeypatch):
+    import snncc.targets.loihi2.golden as golden
+
+    spec = _random_net(5)
+    x = (np.random.default_rng(6).random((3, 25, 40)) < 0.2).astype(np.int64)
+    ref = simulate(spec, {"x": x})
+    monkeypatch.setattr(golden, "_CHUNK_ELEMS", 1)          # one step per chunk
+    for threads in (1, 2, None):
+        res = simulate(spec, {"x": x}, threads=threads)
+        for n in ("h", "o"):
+            assert np.array_equal(res.spikes[n], ref.spikes[n])
+            assert np.array_equal(res.u[n], ref.u[n]) and np.array_equal(res.v[n], ref.v[n])
+
+
+def test_bad_inputs_are_reported_together():
+    from snncc.diagnostics import SnnccError
+
+    spec = NetSpec([InputPort("x", 2), InputPort("y", 3)],
+                   [LifPopulation("p", 1, du=0, dv=0, vth=1)],
+                   [Connection("c", "x", "p", [[1, 1]]), Connection("d", "y", "p", [[1, 1, 1]])])
+    with pytest.raises(SnnccError) as info:
+        simulate(spec, {"x": np.zeros((1, 4, 3))})
+    assert [d.code for d in info.value.diagnostics] == ["SNN501", "SNN501"]
