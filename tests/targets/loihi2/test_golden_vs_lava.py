@@ -133,12 +133,14 @@ def test_hand_computed_edge_cases_match_lava():
     pops = [LifPopulation("pos", 1, vth=131071, **one),      # u = +2**23 kept
             LifPopulation("neg", 1, vth=131071, **one),      # u = -2**23 -> +2**23
             LifPopulation("eq", 2, vth=40, **one),           # v == vth << 6: no spike
-            LifPopulation("late", 2, du=4095, dv=4095, vth=0, bias_mant=0, bias_exp=0)]
+            LifPopulation("late", 2, du=4095, dv=4095, vth=0, bias_mant=0, bias_exp=0),
+            LifPopulation("forced", 1, vth=131071, **one)]  # mixed mode on >= 0 weights
     conns = [Connection("p", "x", "pos", [[128] * 8], weight_exp=7),
              Connection("n", "x", "neg", [[-128] * 8], weight_exp=7),
              Connection("e", "x", "eq", [[10] + [0] * 7, [0] * 7 + [-7]], weight_exp=2),
              Connection("l", "x", "late", [[20] + [0] * 7] * 2,
-                        delays=[[0] * 8, [62] * 8])]
+                        delays=[[0] * 8, [62] * 8]),
+             Connection("f", "x", "forced", [[5, 3] + [0] * 6], sign_mode="mixed")]
     spec = NetSpec([InputPort("x", 8)], pops, conns)
     x = np.zeros((1, 66, 8), np.int64)
     x[0, 0] = 1
@@ -147,4 +149,26 @@ def test_hand_computed_edge_cases_match_lava():
     # mixed signs: -7 loses its LSB to -8; (-8 << 2) << 6 = -2048
     assert gold.v["eq"][0].tolist() == [2560, -2048]
     assert not gold.spikes["eq"].any()
+    assert gold.v["forced"][0, 0] == (4 + 2) << 6     # 5 -> 4, 3 -> 2 under mixed
     assert [np.flatnonzero(gold.spikes["late"][0, :, j]).tolist() for j in (0, 1)] == [[1], [63]]
+
+
+def test_int32_overflow_far_outside_24_bits():
+    """Two 1200-input connections at weight_exp 7: a << 6 overflows int32 and u leaves
+    the 24-bit range (Lava corrects only once); both models wrap identically."""
+    rng = np.random.default_rng(3)
+    n = 1200
+    spec = NetSpec(
+        [InputPort("x", n)],
+        [LifPopulation("ovf", 4, du=0, dv=0, vth=131071),
+         LifPopulation("neg", 4, du=4095, dv=100, vth=1000)],
+        [Connection("a", "x", "ovf", rng.integers(200, 256, (4, n)), weight_exp=7),
+         Connection("b", "x", "ovf", rng.integers(200, 256, (4, n)), weight_exp=7),
+         Connection("c", "x", "neg", -rng.integers(200, 256, (4, n)), weight_exp=7)],
+    )
+    x = {"x": (rng.random((1, 12, n)) < 0.9).astype(np.int64)}
+    gold = _compare(spec, x)
+    u = gold.u_trace["ovf"].astype(np.int64)
+    assert np.abs(u).max() > 2**30                     # far outside 24 bits
+    assert (np.diff(u, axis=1) > 2**31).any()          # an int32 wrap happened
+    assert (gold.v["neg"] == -(2**23 - 1)).all()
