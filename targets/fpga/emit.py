@@ -18,6 +18,7 @@ from .netspec import NetSpec
 from .verilog_gen import render_tb, render_top
 
 FORMAT_VERSION = 1
+RTL_LIBRARY = ("neurocore.v", "neuron_update_inc.v")
 LEAK_CODE = {"none": 0, "shift": 1, "mul": 2}
 RESET_CODE = {"value": 0, "subtract": 1, "none": 2}
 
@@ -65,8 +66,8 @@ def emit(spec: NetSpec, out_dir: str | Path) -> Path:
             mem = eng["memories"][key]
             M.write_hex(fpga / mem["file"], M.pack_lanes(arr, mem["lane_bits"]), mem["width"])
     (fpga / "config.json").write_text(json.dumps(cfg, indent=1, sort_keys=True) + "\n")
-    core = resources.files(__package__).joinpath("neurocore.v").read_text()
-    (fpga / "neurocore.v").write_text(core)
+    for name in RTL_LIBRARY:
+        (fpga / name).write_text(resources.files(__package__).joinpath(name).read_text())
     (fpga / "snn_top.v").write_text(render_top(cfg))
     (fpga / "tb.v").write_text(render_tb(cfg))
     return fpga

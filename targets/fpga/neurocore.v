@@ -13,6 +13,7 @@ module neurocore #(
     parameter integer N_REC = 0,      // N_OUT for a recurrent engine (own spikes of t - 1)
     parameter integer PE = 1, parameter integer SIMD = 1,
     parameter integer PIN = 1,        // producer lanes: events pushed per cycle
+    parameter integer PSTRIDE = 1,    // index distance between producer lanes
     parameter integer IW = 16,        // index width shared by all queues
     parameter integer WB = 8, parameter integer VB = 16, parameter integer ACCB = 24,
     parameter integer LB = 6,
@@ -37,13 +38,8 @@ module neurocore #(
     localparam integer RQW = $clog2(N_OUT + 1);
     localparam integer RA = N_OUT > 1 ? $clog2(N_OUT) : 1;
     localparam integer AW = NF * NCOL > 1 ? $clog2(NF * NCOL) : 1;
-    // datapath widths: DA holds any accumulator step, DW any neuron-update intermediate
-    // (|v * m| < 2^(VB+LB-2), |vl + acc + b| < 2^(max(VB, ACCB)+1)); all exceed their operands
+    // DA holds any accumulator step (the final sums fit ACCB, checked by validation)
     localparam integer DA = (ACCB > WB ? ACCB : WB) + 1;
-    localparam integer DW = (VB + LB > ACCB ? VB + LB : ACCB) + 2;
-    localparam signed [DW-1:0] VMAX = {{(DW-VB+1){1'b0}}, {(VB-1){1'b1}}};
-    localparam signed [DW-1:0] VMIN = {{(DW-VB+1){1'b1}}, {(VB-1){1'b0}}};
-    localparam [31:0] RV32 = RESET_VAL;
     localparam [1:0] IDLE = 2'd0, RUN = 2'd1, FIN = 2'd2;
 
     reg [PE*WB-1:0] wmem [0:(1<<AW)-1];
@@ -100,7 +96,7 @@ module neurocore #(
     genvar p, s;
     generate
         for (p = 0; p < PIN; p = p + 1) begin : push
-            wire [31:0] idx32 = {{(32-IW){1'b0}}, ev_base} + p;
+            wire [31:0] idx32 = {{(32-IW){1'b0}}, ev_base} + p * PSTRIDE;
             assign evidx[p*IW +: IW] = idx32[IW-1:0];
         end
     endgenerate
@@ -162,47 +158,7 @@ module neurocore #(
         end
     endfunction
 
-    // ---- the contract's neuron update for the PE lanes of group g ----
-    // 1 leak, 2-3 synaptic input + bias, 4 saturate, 5 compare, 6 reset
-    function [PE+PE*VB-1:0] update_group(input [PE*VB-1:0] vw, input [PE*VB-1:0] tw,
-                                         input [PE*VB-1:0] bw, input [PE*LB-1:0] lw,
-                                         input [PE*ACCB-1:0] aw);
-        integer k;
-        reg [VB-1:0] v_u, t_u, b_u;
-        reg [LB-1:0] l_u;
-        reg [ACCB-1:0] a_u;
-        reg signed [DW-1:0] v, th, bi, lp, a, vl, sum, vs, d, vn;
-        begin
-            for (k = 0; k < PE; k = k + 1) begin
-                v_u = vw[k*VB +: VB]; t_u = tw[k*VB +: VB]; b_u = bw[k*VB +: VB];
-                l_u = lw[k*LB +: LB]; a_u = aw[k*ACCB +: ACCB];
-                v  = {{(DW-VB){v_u[VB-1]}}, v_u};
-                th = {{(DW-VB){t_u[VB-1]}}, t_u};
-                bi = {{(DW-VB){b_u[VB-1]}}, b_u};
-                lp = {{(DW-LB){l_u[LB-1]}}, l_u};
-                a  = {{(DW-ACCB){a_u[ACCB-1]}}, a_u};
-                if (LEAK == 1) vl = v - (v >>> l_u);
-                else if (LEAK == 2) vl = (v * lp) >>> FRAC;
-                else vl = v;
-                sum = vl + a + bi;
-                vs = sum > VMAX ? VMAX : (sum < VMIN ? VMIN : sum);
-                update_group[PE*VB + k] = CMP_GE != 0 ? vs >= th : vs > th;
-                d = vs - th;
-                vn = vs;
-                if (update_group[PE*VB + k]) begin
-                    if (RESET == 0) vn = {{(DW-VB){RV32[VB-1]}}, RV32[VB-1:0]};
-                    else if (RESET == 1) vn = d > VMAX ? VMAX : (d < VMIN ? VMIN : d);
-                end
-                update_group[k*VB +: VB] = vn[VB-1:0];
-            end
-        end
-    endfunction
-    function [PE*VB-1:0] v_part(input [PE+PE*VB-1:0] u);
-        v_part = u[PE*VB-1:0];
-    endfunction
-    function [PE-1:0] s_part(input [PE+PE*VB-1:0] u);
-        s_part = u[PE*VB +: PE];
-    endfunction
+    `include "neuron_update_inc.v"
     /* verilator lint_on UNUSEDSIGNAL */
 
     integer i;

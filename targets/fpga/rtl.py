@@ -15,6 +15,7 @@ from .emit import load_config
 from .golden import SimResult, check_input
 
 SOURCES = ("neurocore.v", "snn_top.v", "tb.v")
+INCLUDES = ("neuron_update_inc.v",)
 
 
 def _tool(name: str) -> str:
@@ -30,10 +31,11 @@ def compile_rtl(fpga_dir: str | Path) -> Path:
     """iverilog -g2005 once per design: sim.vvp is reused while the sources' hash holds."""
     fpga_dir = Path(fpga_dir)
     vvp, stamp = fpga_dir / "sim.vvp", fpga_dir / "sim.vvp.sha256"
-    digest = hashlib.sha256(b"".join((fpga_dir / s).read_bytes() for s in SOURCES)).hexdigest()
+    digest = hashlib.sha256(b"".join((fpga_dir / s).read_bytes()
+                                     for s in SOURCES + INCLUDES)).hexdigest()
     if vvp.exists() and stamp.exists() and stamp.read_text() == digest:
         return vvp
-    proc = subprocess.run([_tool("iverilog"), "-g2005", "-Wall", "-s", "tb", "-o", vvp.name,
+    proc = subprocess.run([_tool("iverilog"), "-g2005", "-Wall", "-I.", "-s", "tb", "-o", vvp.name,
                            *SOURCES], cwd=fpga_dir, capture_output=True, text=True)
     if proc.returncode != 0:
         raise SnnccError.single("SNN502", f"iverilog failed:\n{proc.stderr}")
