@@ -19,9 +19,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from snncc.diagnostics import Diagnostic, SnnccError
-from snncc.targets.loihi2.netspec import Connection, NetSpec
+from snncc.targets.loihi2.netspec import NetSpec
 from snncc.targets.loihi2.lif import LifState, effective_bias
-from snncc.targets.loihi2.synapse import Accumulator, matmul_threads, shift
+from snncc.targets.loihi2.links import CHUNK_ELEMS, Link
+from snncc.targets.loihi2.synapse import Accumulator, matmul_threads
 
 __all__ = ["GoldenResult", "simulate", "prepare", "effective_bias"]
 
@@ -36,70 +37,6 @@ class GoldenResult:
     v: dict[str, np.ndarray]
     u_trace: dict[str, np.ndarray] | None = None
     v_trace: dict[str, np.ndarray] | None = None
-
-
-# Input-port connections are accumulated for many steps in one call (their spikes are
-# known in advance); chunks hold at most this many int32 sums.
-_CHUNK_ELEMS = 1 << 22
-
-
-class _Link:
-    """Run-time state of one connection: its accumulator and int32 output ring.
-
-    ``external`` (bool ``[B, T, n_src]``) marks a connection from an input port: its
-    sums for a chunk of steps come from one batched accumulation instead of per step.
-    """
-
-    def __init__(self, conn: Connection, acc: Accumulator, batch: int,
-                 external: np.ndarray | None = None):
-        self.conn = conn
-        self.delay_values = None if conn.delays is None else np.unique(conn.delays)
-        self.acc = acc
-        self.total_shift = self.acc.k + int(conn.weight_exp)
-        n_dst = conn.weights.shape[0]
-        depth = 1 if conn.delays is None else int(conn.delays.max()) + 1
-        self.ring = np.zeros((depth, batch, n_dst), np.int32)
-        self.head = 0
-        self.external = external
-        self._chunk: np.ndarray | None = None
-        self._chunk_range = (0, 0)
-
-    def output(self) -> np.ndarray:
-        """What Lava's ``a_out.send`` emits this step (computed at the previous step)."""
-        return self.ring[self.head]
-
-    def _external_sums(self, i: int) -> np.ndarray | None:
-        start, stop = self._chunk_range
-        if not start <= i < stop:
-            b, t, n = self.external.shape
-            per_step = max(1, b * self.acc.mt8.shape[1])
-            stop = min(t, i + max(1, _CHUNK_ELEMS // per_step))
-            sums = self.acc(self.external[:, i:stop].reshape(b * (stop - i), n))
-            self._chunk = None if sums is None else shift(
-                sums.reshape(b, stop - i, self.acc.n_blocks, self.acc.n_dst), self.total_shift)
-            self._chunk_range = start, stop = i, stop
-        return None if self._chunk is None else self._chunk[:, i - start]
-
-    def advance(self, i: int, spikes: np.ndarray | None) -> None:
-        """Accumulate step ``i``'s source spikes (bool ``[B, n_src]``, or None when
-        the source is an input port)."""
-        depth = self.ring.shape[0]
-        self.ring[self.head] = 0
-        self.head = (self.head + 1) % depth
-        if self.external is not None:
-            acc = self._external_sums(i)
-        else:
-            acc = self.acc(spikes)
-            # (acc << k) << weight_exp in one shift; int32 keeps the low 32 bits exactly
-            # as Lava's int64 result cast to its int32 port / buffer.
-            acc = None if acc is None else shift(acc, self.total_shift)
-        if acc is None:
-            return
-        if self.delay_values is None:
-            self.ring[self.head] = acc[:, 0]
-            return
-        for block, d in enumerate(self.delay_values):
-            self.ring[(self.head + int(d)) % depth] += acc[:, block]
 
 
 def _check_inputs(spec: NetSpec, inputs: dict[str, np.ndarray]) -> tuple[int, int]:
@@ -138,13 +75,14 @@ def prepare(spec: NetSpec) -> list[Accumulator]:
 
 
 def simulate(spec: NetSpec, inputs: dict[str, np.ndarray], steps: int | None = None,
-             record_uv: bool = False, check: bool = True, threads: int | None = 1
-             ) -> GoldenResult:
+             record_uv: bool = False, check: bool = True, threads: int | None = 1,
+             chunk_elems: int = CHUNK_ELEMS) -> GoldenResult:
     """Run ``spec`` on binary inputs ``{port: [B, T, n]}`` for ``T`` (or ``steps``) steps.
 
     Any nonzero input counts as a spike (Lava's Dense casts ``s_in`` to bool).
     ``threads``: torch threads for batched accumulation (None keeps torch's setting);
-    results never depend on it.
+    ``chunk_elems``: memory bound for accumulating input-port connections over several
+    steps at once. Results never depend on either.
     """
     if check:
         spec.check()
@@ -153,7 +91,7 @@ def simulate(spec: NetSpec, inputs: dict[str, np.ndarray], steps: int | None = N
     if steps > t_in and spec.inputs:
         raise SnnccError.single("SNN501", f"steps={steps} exceeds the input length {t_in}")
     src_spikes = {p.name: np.asarray(inputs[p.name]) != 0 for p in spec.inputs}
-    links = [_Link(c, acc, batch, src_spikes.get(c.src))
+    links = [Link(c, acc, batch, src_spikes.get(c.src), chunk_elems)
              for c, acc in zip(spec.connections, prepare(spec))]
     incoming = {p.name: [lk for lk in links if lk.conn.dst == p.name] for p in spec.populations}
     states = {p.name: LifState(p, batch) for p in spec.populations}
@@ -175,13 +113,7 @@ def _run_steps(steps: int, plan: list, feeds: list, u_tr: dict | None,
     for i in range(steps):
         now: dict[str, np.ndarray] = {}
         for name, st, inc, spikes_out in plan:
-            if len(inc) == 1:
-                np.copyto(st.a_in, inc[0].output())
-            else:
-                st.a_in.fill(0)
-                for lk in inc:
-                    np.add(st.a_in, lk.output(), out=st.a_in)   # int32 sum, as InPort.recv
-            fired = st.step()
+            fired = st.step([lk.output() for lk in inc])
             spikes_out[:, i] = fired
             now[name] = fired
             if u_tr is not None:

@@ -49,7 +49,6 @@ class LifState:
         shape = (batch, int(pop.size))
         self.u = np.zeros(shape, np.int32)
         self.v = np.zeros(shape, np.int32)
-        self.a_in = np.zeros(shape, np.int32)      # filled by the caller each step
         self._u_next = np.zeros(shape, np.int32)   # swapped with u / v every step
         self._v_next = np.zeros(shape, np.int32)
         self._scratch = np.zeros(shape, np.float64)
@@ -61,16 +60,18 @@ class LifState:
         self.keep_v = DECAY_UNITY - int(pop.dv)         # dm_offset = 0
         self.vth_eff = int(pop.vth) << VTH_SHIFT        # cached once, as Lava does
 
-    def step(self) -> np.ndarray:
-        """``PyLifModelBitAcc.run_spk`` on ``a_in`` (int32 sum received this step).
+    def step(self, inputs: list[np.ndarray]) -> np.ndarray:
+        """``PyLifModelBitAcc.run_spk``; ``inputs`` are this step's int32 payloads of the
+        incoming connections, each already shifted left by 6 (``a << 6``).
 
-        All arithmetic is int32 as in Lava, so overflows wrap identically. Returns the
-        bool spikes (a buffer reused at the next step); ``a_in`` is consumed.
+        Lava computes ``u + ((sum a) << 6)`` in int32; adding each ``a << 6`` is the
+        same modulo 2**32, and all arithmetic here is int32 like Lava's, so overflows
+        wrap identically. Returns the bool spikes (a buffer reused next step).
         """
         cur = self._u_next
         _decay_into(self.u, self.keep_u, self._scratch, cur)
-        np.left_shift(self.a_in, ACT_SHIFT, out=self.a_in)
-        np.add(cur, self.a_in, out=cur)
+        for a6 in inputs:
+            np.add(cur, a6, out=cur)
         # 24-bit wrap: one conditional correction as Lava does (not a modulo); both
         # conditions are evaluated on the uncorrected value, like Lava's two np.where.
         if cur.size and (cur.max() > UV_MAX or cur.min() <= -UV_MAX):

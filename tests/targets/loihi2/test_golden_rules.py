@@ -156,15 +156,12 @@ def test_batched_equals_one_by_one_for_dense_and_sparse_inputs():
         assert np.array_equal(batched.u_trace["h"][:, -1], batched.u["h"])
 
 
-def test_chunked_input_accumulation_and_threads_do_not_change_results(monkeypatch):
-    import snncc.targets.loihi2.golden as golden
-
+def test_chunked_input_accumulation_and_threads_do_not_change_results():
     spec = _random_net(5)
     x = (np.random.default_rng(6).random((3, 25, 40)) < 0.2).astype(np.int64)
-    ref = simulate(spec, {"x": x})
-    monkeypatch.setattr(golden, "_CHUNK_ELEMS", 1)          # one step per chunk
-    for threads in (1, 2, None):
-        res = simulate(spec, {"x": x}, threads=threads)
+    ref = simulate(spec, {"x": x})                           # all 25 steps in one chunk
+    for threads, chunk in ((1, 1), (2, 7 * 3 * 64), (None, 1)):   # 1 and 7 steps per chunk
+        res = simulate(spec, {"x": x}, threads=threads, chunk_elems=chunk)
         for n in ("h", "o"):
             assert np.array_equal(res.spikes[n], ref.spikes[n])
             assert np.array_equal(res.u[n], ref.u[n]) and np.array_equal(res.v[n], ref.v[n])
