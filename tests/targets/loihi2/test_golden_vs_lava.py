@@ -4,14 +4,17 @@ Each Lava run costs about a second, so each network packs several cases (several
 weight exponents, sign modes, decays and bias exponents side by side)."""
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 import pytest
 
+from snncc.targets.loihi2 import lava_runner
 from snncc.targets.loihi2.golden import GoldenResult, simulate
 from snncc.targets.loihi2.netspec import Connection, InputPort, LifPopulation, NetSpec
 
-pytestmark = pytest.mark.lava
-lava_runner = pytest.importorskip("snncc.targets.loihi2.lava_runner")
+pytestmark = [pytest.mark.lava, pytest.mark.skipif(importlib.util.find_spec("lava") is None,
+                                                   reason="lava-nc is not installed")]
 
 SIGNS = {"mixed": (-256, 256), "excitatory": (0, 256), "inhibitory": (-255, 1)}
 

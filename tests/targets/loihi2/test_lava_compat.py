@@ -3,11 +3,15 @@ shim keeps rejecting genuinely mutable defaults. Each case runs in a fresh inter
 because the shim patches the dataclasses module process-wide."""
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 import textwrap
 
 import pytest
+
+needs_lava = pytest.mark.skipif(importlib.util.find_spec("lava") is None,
+                                reason="lava-nc is not installed")
 
 
 def _run(code: str) -> subprocess.CompletedProcess:
@@ -16,6 +20,7 @@ def _run(code: str) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.lava
+@needs_lava
 @pytest.mark.skipif(sys.version_info < (3, 11), reason="the failure only exists on 3.11+")
 def test_lava_import_fails_without_shim():
     res = _run("import lava.magma.compiler.var_model")
@@ -25,6 +30,7 @@ def test_lava_import_fails_without_shim():
 
 
 @pytest.mark.lava
+@needs_lava
 def test_lava_imports_with_shim():
     res = _run("""
         from snncc.targets.loihi2 import lava_compat
