@@ -127,10 +127,12 @@ def _check_connection(c: Connection, spec: NetSpec, out: list[Diagnostic]) -> No
         add("SNN422", f"weights shape {w.shape} != (dst, src) = ({dst_pops[0].size}, {src_size})",
             "Lava weights are (num_out, num_in)")
     if c.delays is not None and c.delays.shape != w.shape:
-        add("SNN422", f"delays shape {c.delays.shape} != weights shape {w.shape}", "one per synapse")
+        add("SNN422", f"delays shape {c.delays.shape} != weights shape {w.shape}",
+            "one delay per synapse")
     nwb_ok = float(c.num_weight_bits).is_integer() and 1 <= int(c.num_weight_bits) <= 8
     if not nwb_ok:
-        add("SNN426", f"num_weight_bits={c.num_weight_bits} outside 1..8", "Loihi weights are 1-8 bit")
+        add("SNN426", f"num_weight_bits={c.num_weight_bits} outside 1..8",
+            "Loihi weights are 1-8 bit")
     if not (float(c.weight_exp).is_integer()
             and WEIGHT_EXP_RANGE[0] <= int(c.weight_exp) <= WEIGHT_EXP_RANGE[1]):
         add("SNN427", f"weight_exp={c.weight_exp} outside -8..7",

@@ -68,7 +68,8 @@ def test_validate_reports_every_range_violation():
                        delays=[[0, 63], [-1, 2]]),
             Connection("wrongsign", "x", "h", [[-1, 0], [0, 0]], sign_mode="excitatory"),
             Connection("inh", "x", "h", [[-256, 0], [0, 0]]),
-            Connection("badmode", "x", "h", [[1, 0], [0, 0]], sign_mode="NULL"),  # type: ignore[arg-type]
+            Connection("badmode", "x", "h", [[1, 0], [0, 0]],
+                       sign_mode="NULL"),  # type: ignore[arg-type]
             Connection("lossy", "x", "h", [[3, -3], [2, 0]]),
         ],
     )
