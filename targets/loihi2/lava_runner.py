@@ -97,7 +97,8 @@ def _run_component(spec: NetSpec, names: set[str], data: dict[str, np.ndarray], 
         if warmup_steps:
             first.run(condition=RunSteps(num_steps=warmup_steps), run_cfg=cfg)
         t1 = time.perf_counter()
-        first.run(condition=RunSteps(num_steps=steps - warmup_steps), run_cfg=cfg)
+        if steps > warmup_steps:
+            first.run(condition=RunSteps(num_steps=steps - warmup_steps), run_cfg=cfg)
         t2 = time.perf_counter()
         if timing is not None:
             timing["warmup_s"] = timing.get("warmup_s", 0.0) + t1 - t0
