@@ -366,7 +366,9 @@ class Neuron(Node):
     def is_shared(self, name: str) -> bool:
         """True when a parameter has one value for all neurons."""
         values = getattr(self, name)
-        return values is None or bool(np.all(values == values.flat[0])) if np.size(values) else True
+        if values is None or np.size(values) == 0:
+            return True
+        return bool(np.all(values == values.flat[0]))
 
 
 @dataclass(frozen=True, eq=False)

@@ -85,3 +85,9 @@ def test_evaluation_order_marks_recurrent_edge_as_back_edge():
     order, back = ir.evaluation_order(g)
     assert back == {("rec", "n")}
     assert order.index("n") < order.index("rec")
+
+
+def test_is_shared_detects_per_neuron_values():
+    node = lif(3)
+    assert node.is_shared("tau") and node.is_shared("bias")
+    assert not node.replace(v_threshold=np.array([1.0, 2.0, 1.0])).is_shared("v_threshold")
