@@ -4,6 +4,7 @@ counting clock edges exactly as the testbench does (see verilog_gen docstring):
 
   engine cycles  = NF * (ceil(active / SIMD) + 1) + 1         (RUN edges + FIN edge)
   active         = active inputs + own spikes of the previous step (recurrent engines)
+  conv engine    = active * (Cout / PE) * kh * kw + (Cout / PE) * HO * WO + 1
   step cycles    = 1 + sum over engines                        (+1: edge sampling start)
 """
 from __future__ import annotations
@@ -18,31 +19,51 @@ from snncc.diagnostics import SnnccError
 from . import contract as C
 from .emit import load_config
 from .golden import SimResult, check_input
-from .memimage import load_memory
+from .memimage import load_memory, slot_neurons
 
 COUNTER_NAMES = ("sops", "weight_reads", "neuron_updates", "spikes_out")
 
 
+@dataclass(frozen=True)
+class StepOut:
+    v: np.ndarray          # new state [slots, PE]
+    spikes: list[int]      # output events (neuron indices) in push order
+    cycles: int
+    sops: int              # synaptic operations (weight additions per lane)
+    weight_reads: int      # PE-wide weight words read
+
+
 @dataclass(frozen=True, eq=False)
 class EngineImage:
+    """A dense (neurocore) engine: weights [NF * N_cols, PE], thresholds etc. [NF, PE]."""
+
     cfg: dict
-    w: np.ndarray  # [NF * N_in, PE]
-    t: np.ndarray  # [NF, PE]
+    w: np.ndarray
+    t: np.ndarray
     b: np.ndarray
     l: np.ndarray
 
     @classmethod
     def load(cls, fpga_dir: Path, cfg: dict) -> "EngineImage":
         m = {k: load_memory(fpga_dir, mem) for k, mem in cfg["memories"].items()}
-        return cls(cfg, m["w"], m["t"], m["b"], m["l"])
+        kind = ConvEngineImage if cfg.get("engine") == "conv" else cls
+        return kind(cfg, m["w"], m["t"], m["b"], m["l"])
 
-    def step(self, v: np.ndarray, queue: list[int]) -> tuple[np.ndarray, list[int], int]:
-        """One time step of the engine: (new v [NF, PE], output event queue, cycles).
-        Per step the engine performs len(queue) * N_out synaptic operations, reads
-        NF * len(queue) PE-wide weight words and updates all N_out neurons."""
+    def _update(self, v: np.ndarray, acc: np.ndarray, rows) -> tuple[np.ndarray, np.ndarray]:
+        e = self.cfg
+        return C.neuron_update(v, acc, self.b[rows], self.t[rows], e["leak"], self.l[rows],
+                               e["frac_bits"], e["reset"], e["reset_value"], e["comparator"],
+                               e["v_bits"])
+
+    def _check_acc(self, acc: np.ndarray) -> None:
+        lo, hi = C.int_range(self.cfg["acc_bits"])
+        if (acc < lo).any() or (acc > hi).any():
+            raise SnnccError.single("SNN405", f"accumulator overflow in {self.cfg['name']}")
+
+    def step(self, v: np.ndarray, queue: list[int]) -> StepOut:
+        """One time step: per group, ceil(active / SIMD) accumulate cycles + 1 update."""
         e = self.cfg
         nf, pe, simd, cols = e["nf"], e["pe"], e["simd"], e["n_in"] + e["n_rec"]
-        lo, hi = C.int_range(e["acc_bits"])
         q = np.asarray(queue, dtype=np.int64)
         nch = -(-len(q) // simd)
         cycles, out_q, v_new = 0, [], np.empty_like(v)
@@ -50,15 +71,54 @@ class EngineImage:
             acc = np.zeros(pe, dtype=np.int64)
             for c in range(nch):  # one accumulate cycle: SIMD synapses for all PE lanes
                 acc = acc + self.w[g * cols + q[c * simd:(c + 1) * simd]].sum(axis=0)
-                if (acc < lo).any() or (acc > hi).any():
-                    raise SnnccError.single("SNN405", f"accumulator overflow in {e['name']}")
+                self._check_acc(acc)
             cycles += nch
-            v_new[g], spk = C.neuron_update(
-                v[g], acc, self.b[g], self.t[g], e["leak"], self.l[g], e["frac_bits"],
-                e["reset"], e["reset_value"], e["comparator"], e["v_bits"])
+            v_new[g], spk = self._update(v[g], acc, g)
             cycles += 1  # update cycle: write v, push the group's spikes downstream
             out_q += [g * pe + p for p in range(pe) if spk[p]]
-        return v_new, out_q, cycles + 1  # + FIN cycle
+        return StepOut(v_new, out_q, cycles + 1, len(q) * e["n_out"], len(q) * nf)
+
+
+@dataclass(frozen=True, eq=False)
+class ConvEngineImage(EngineImage):
+    """A conv (convcore) engine: kernel words [NFC * Cin * kh * kw, PE] and slot-ordered
+    neuron memories [NFC * HO * WO, PE] (see memimage.slot_neurons)."""
+
+    def _targets(self, idx: int) -> tuple[np.ndarray, np.ndarray]:
+        """(slot, kernel word) pairs one input event touches, in RTL visiting order."""
+        e = self.cfg
+        (cin, h, w), (kh, kw) = e["conv"]["in_shape"], e["conv"]["kernel"]
+        (sh, sw), (ph, pw) = e["conv"]["stride"], e["conv"]["padding"]
+        cout, ho, wo = e["out_shape"]
+        ci, rem = divmod(idx, h * w)
+        y, x = divmod(rem, w)
+        slots, words = [], []
+        for fc in range(cout // e["pe"]):
+            for k in range(kh * kw):
+                ty, tx = y + ph - k // kw, x + pw - k % kw
+                if ty >= 0 and tx >= 0 and ty % sh == 0 and tx % sw == 0 \
+                        and ty // sh < ho and tx // sw < wo:
+                    slots.append(fc * ho * wo + (ty // sh) * wo + tx // sw)
+                    words.append((fc * cin + ci) * kh * kw + k)
+        return np.array(slots, dtype=np.int64), np.array(words, dtype=np.int64)
+
+    def step(self, v: np.ndarray, queue: list[int]) -> StepOut:
+        """One cycle per (event, channel group, kernel offset), then 1 per slot."""
+        e = self.cfg
+        cout, ho, wo = e["out_shape"]
+        pe, npos = e["pe"], ho * wo
+        kh, kw = e["conv"]["kernel"]
+        acc = np.zeros_like(v)
+        sops = 0
+        for idx in queue:
+            slots, words = self._targets(idx)
+            np.add.at(acc, slots, self.w[words])
+            sops += len(slots) * pe
+        self._check_acc(acc)
+        v_new, spk = self._update(v, acc, slice(None))
+        out_q = [(g // npos * pe + p) * npos + g % npos for g, p in zip(*np.nonzero(spk))]
+        acc_cycles = len(queue) * (cout // pe) * kh * kw
+        return StepOut(v_new, out_q, acc_cycles + e["nf"] + 1, sops, acc_cycles)
 
 
 def run_cycle_sim(fpga_dir: str | Path, spikes_in: np.ndarray) -> SimResult:
@@ -69,6 +129,7 @@ def run_cycle_sim(fpga_dir: str | Path, spikes_in: np.ndarray) -> SimResult:
     nb, nt, _ = x.shape
     spikes = [np.zeros((nb, nt, e.cfg["n_out"]), np.uint8) for e in engines]
     vs = [np.zeros((nb, nt, e.cfg["n_out"]), np.int64) for e in engines]
+    orders = [slot_neurons(e.cfg) for e in engines]  # state slot -> neuron index
     eng_cyc = np.zeros((nb, nt, len(engines)), np.int64)
     counters = {k: np.zeros((nb, nt, len(engines)), np.int64) for k in COUNTER_NAMES}
     for b in range(nb):
@@ -79,13 +140,13 @@ def run_cycle_sim(fpga_dir: str | Path, spikes_in: np.ndarray) -> SimResult:
             for i, e in enumerate(engines):
                 if e.cfg["n_rec"]:  # own spikes of t - 1 follow the inputs in the queue
                     queue = queue + [e.cfg["n_in"] + j for j in own[i]]
-                n_active = len(queue)
-                state[i], queue, eng_cyc[b, t, i] = e.step(state[i], queue)
-                own[i] = queue
-                counters["sops"][b, t, i] = n_active * e.cfg["n_out"]
-                counters["weight_reads"][b, t, i] = n_active * e.cfg["nf"]
+                out = e.step(state[i], queue)
+                state[i], queue, own[i] = out.v, out.spikes, out.spikes
+                eng_cyc[b, t, i] = out.cycles
+                counters["sops"][b, t, i] = out.sops
+                counters["weight_reads"][b, t, i] = out.weight_reads
                 counters["neuron_updates"][b, t, i] = e.cfg["n_out"]
                 counters["spikes_out"][b, t, i] = len(queue)
                 spikes[i][b, t, queue] = 1
-                vs[i][b, t] = state[i].reshape(-1)
+                vs[i][b, t, orders[i]] = state[i].reshape(-1)
     return SimResult(tuple(spikes), tuple(vs), 1 + eng_cyc.sum(axis=2), eng_cyc, counters)

@@ -10,6 +10,8 @@ import json
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
+
 from snncc.diagnostics import SnnccError
 
 from . import contract as C
@@ -18,7 +20,7 @@ from .netspec import NetSpec
 from .verilog_gen import render_tb, render_top
 
 FORMAT_VERSION = 1
-RTL_LIBRARY = ("neurocore.v", "neuron_update_inc.v")
+RTL_LIBRARY = ("neurocore.v", "convcore.v", "neuron_update_inc.v")
 LEAK_CODE = {"none": 0, "shift": 1, "mul": 2}
 RESET_CODE = {"value": 0, "subtract": 1, "none": 2}
 
@@ -26,19 +28,25 @@ RESET_CODE = {"value": 0, "subtract": 1, "none": 2}
 def build_config(spec: NetSpec) -> dict:
     """The engine configuration every backend reads (cycle sim, RTL generator)."""
     iw = max(1, max([spec.n_in] + [l.n_out for l in spec.layers]).bit_length())
-    engines, pin = [], 1
+    engines, pin, pstride = [], 1, 1
     for idx, l in enumerate(spec.layers):
-        nf = l.n_out // l.pe
+        conv_engine = l.engine == "conv"
+        if conv_engine:  # slots = channel groups x positions; kernel words per group
+            cout, cin, kh, kw = np.asarray(l.weights).shape
+            nf, wdepth = l.n_out // l.pe, (cout // l.pe) * cin * kh * kw
+        else:
+            nf, wdepth = l.n_out // l.pe, (l.n_out // l.pe) * l.n_cols
         lb = C.leak_param_bits(l.leak.kind, l.leak.frac_bits, l.v_bits)
         mems = {}
-        for key, depth, bits in (("w", nf * l.n_cols, l.w_bits), ("t", nf, l.v_bits),
+        for key, depth, bits in (("w", wdepth, l.w_bits), ("t", nf, l.v_bits),
                                  ("b", nf, l.v_bits), ("l", nf, lb)):
             mems[key] = {"file": f"e{idx}_{key}.hex", "depth": depth, "lanes": l.pe,
                          "lane_bits": bits, "width": bits * l.pe}
         engines.append({
             "name": l.name, "kind": "conv2d" if l.conv else "dense",
             "n_in": l.n_in, "n_out": l.n_out, "n_rec": l.n_rec, "out_shape": list(l.out_shape),
-            "pe": l.pe, "simd": l.simd, "pin": pin, "nf": nf,
+            "engine": l.engine, "pe": l.pe, "simd": l.simd, "pin": pin, "pstride": pstride,
+            "lane_stride": l.out_shape[1] * l.out_shape[2] if conv_engine else 1, "nf": nf,
             "w_bits": l.w_bits, "v_bits": l.v_bits, "acc_bits": l.acc_bits, "leak_bits": lb,
             "leak": l.leak.kind, "frac_bits": max(1, l.leak.frac_bits),
             "reset": l.reset, "reset_value": int(l.reset_value), "comparator": l.comparator,
@@ -48,7 +56,7 @@ def build_config(spec: NetSpec) -> dict:
                 "kernel": list(map(int, l.weights.shape[2:]))},
             "memories": mems,
         })
-        pin = l.pe
+        pin, pstride = l.pe, engines[-1]["lane_stride"]
     return {"format_version": FORMAT_VERSION, "n_in": spec.n_in, "index_bits": iw,
             "engines": engines}
 
@@ -62,7 +70,7 @@ def emit(spec: NetSpec, out_dir: str | Path) -> Path:
     fpga.mkdir(parents=True, exist_ok=True)
     cfg = build_config(spec)
     for layer, eng in zip(spec.layers, cfg["engines"]):
-        for key, arr in M.engine_memories(layer, layer.pe).items():
+        for key, arr in M.engine_memories(layer, layer.pe, eng).items():
             mem = eng["memories"][key]
             M.write_hex(fpga / mem["file"], M.pack_lanes(arr, mem["lane_bits"]), mem["width"])
     (fpga / "config.json").write_text(json.dumps(cfg, indent=1, sort_keys=True) + "\n")
@@ -77,15 +85,27 @@ def load_config(fpga_dir: str | Path) -> dict:
     return json.loads((Path(fpga_dir) / "config.json").read_text())
 
 
+def verilog_module(eng: dict) -> str:
+    return "convcore" if eng["engine"] == "conv" else "neurocore"
+
+
 def verilog_params(eng: dict, iw: int) -> dict[str, object]:
     m = eng["memories"]
-    return {
-        "N_IN": eng["n_in"], "N_OUT": eng["n_out"], "N_REC": eng["n_rec"],
-        "PE": eng["pe"], "SIMD": eng["simd"],
-        "PIN": eng["pin"], "IW": iw, "WB": eng["w_bits"], "VB": eng["v_bits"],
-        "ACCB": eng["acc_bits"], "LB": eng["leak_bits"], "LEAK": LEAK_CODE[eng["leak"]],
-        "FRAC": eng["frac_bits"], "RESET": RESET_CODE[eng["reset"]],
-        "RESET_VAL": eng["reset_value"], "CMP_GE": int(eng["comparator"] == ">="),
+    common = {
+        "PE": eng["pe"], "PIN": eng["pin"], "PSTRIDE": eng["pstride"], "IW": iw,
+        "WB": eng["w_bits"], "VB": eng["v_bits"], "ACCB": eng["acc_bits"],
+        "LB": eng["leak_bits"], "LEAK": LEAK_CODE[eng["leak"]], "FRAC": eng["frac_bits"],
+        "RESET": RESET_CODE[eng["reset"]], "RESET_VAL": eng["reset_value"],
+        "CMP_GE": int(eng["comparator"] == ">="),
         "WFILE": m["w"]["file"], "TFILE": m["t"]["file"], "BFILE": m["b"]["file"],
         "LFILE": m["l"]["file"],
     }
+    if eng["engine"] == "conv":
+        cv = eng["conv"]
+        (cin, h, w), (kh, kw) = cv["in_shape"], cv["kernel"]
+        cout, ho, wo = eng["out_shape"]
+        return {"CIN": cin, "H": h, "W": w, "COUT": cout, "KH": kh, "KW": kw,
+                "SH": cv["stride"][0], "SW": cv["stride"][1], "PH": cv["padding"][0],
+                "PW": cv["padding"][1], "HO": ho, "WO": wo, **common}
+    return {"N_IN": eng["n_in"], "N_OUT": eng["n_out"], "N_REC": eng["n_rec"],
+            "SIMD": eng["simd"], **common}

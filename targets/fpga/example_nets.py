@@ -64,16 +64,35 @@ def one_neuron_lif(weight: int = 40, threshold: int = 100, k: int = 2) -> NetSpe
 
 
 def small_conv_net(seed: int = 0, pe: tuple[int, int] = (4, 2),
-                   simd: tuple[int, int] = (2, 8)) -> NetSpec:
-    """1x8x8 input -> conv 4x3x3 (stride 1, padding 1) -> dense 10."""
+                   simd: tuple[int, int] = (2, 8), engine: str = "dense") -> NetSpec:
+    """1x8x8 input -> conv 4x3x3 (stride 1, padding 1) -> dense 10. ``engine='conv'`` uses
+    the weight-shared conv engine (then SIMD of the conv layer is forced to 1)."""
     rng = np.random.default_rng(seed)
     conv_w = rng.integers(-8, 8, (4, 1, 3, 3))
     conv = LayerSpec("conv", conv_w, threshold=rng.integers(6, 14, 4), bias=rng.integers(-1, 2, 4),
                      leak=LeakSpec("shift", 3), reset="subtract", comparator=">=", w_bits=4,
-                     v_bits=12, acc_bits=10, pe=pe[0], simd=simd[0],
-                     conv=Conv2dGeometry((1, 8, 8), (1, 1), (1, 1)))
+                     v_bits=12, acc_bits=10, pe=pe[0], simd=1 if engine == "conv" else simd[0],
+                     conv=Conv2dGeometry((1, 8, 8), (1, 1), (1, 1)), engine=engine)
     fc_w = rng.integers(-8, 8, (10, 256))
     fc = LayerSpec("fc", fc_w, threshold=rng.integers(20, 60, 10), leak=LeakSpec("mul", 230, 8),
                    reset="value", reset_value=0, comparator=">", w_bits=4, v_bits=16,
                    acc_bits=required_acc_bits(fc_w), pe=pe[1], simd=simd[1])
     return NetSpec(64, (conv, fc))
+
+
+def conv_stack(seed: int = 0, pe: tuple[int, int, int] = (2, 3, 5)) -> NetSpec:
+    """2x9x9 -> conv 4x3x3 stride 2 pad 1 (conv engine) -> conv 6x2x2 stride 1 pad 0
+    (conv engine) -> dense 5: chained conv engines, strided and unpadded geometry."""
+    rng = np.random.default_rng(seed)
+    c1 = LayerSpec("conv1", rng.integers(-8, 8, (4, 2, 3, 3)), threshold=rng.integers(4, 12, 4),
+                   bias=rng.integers(-1, 2, 4), leak=LeakSpec("shift", 2), reset="subtract",
+                   w_bits=4, v_bits=12, acc_bits=10, pe=pe[0],
+                   conv=Conv2dGeometry((2, 9, 9), (2, 2), (1, 1)), engine="conv")
+    c2 = LayerSpec("conv2", rng.integers(-8, 8, (6, 4, 2, 2)), threshold=rng.integers(3, 9, 6),
+                   leak=LeakSpec("mul", 200, 8), reset="value", reset_value=-2, comparator=">",
+                   w_bits=4, v_bits=12, acc_bits=10, pe=pe[1],
+                   conv=Conv2dGeometry((4, 5, 5), (1, 1), (0, 0)), engine="conv")
+    fc_w = rng.integers(-8, 8, (5, 6 * 4 * 4))
+    fc = LayerSpec("fc", fc_w, threshold=rng.integers(10, 30, 5), reset="subtract", w_bits=4,
+                   v_bits=14, acc_bits=required_acc_bits(fc_w), pe=pe[2], simd=4)
+    return NetSpec(2 * 9 * 9, (c1, c2, fc))

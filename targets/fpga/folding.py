@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 
 from .netspec import LayerSpec, NetSpec
-from .resources import Resources, estimate_engine
+from .resources import Resources, estimate_conv_engine, estimate_engine
 
 
 def divisors(n: int) -> list[int]:
@@ -24,11 +24,25 @@ def engine_cycles(n_out: int, pe: int, simd: int, active_in: int) -> int:
     return (n_out // pe) * (math.ceil(active_in / simd) + 1) + 1
 
 
+def layer_cycles(layer: LayerSpec, active: int) -> int:
+    """Cycles of one engine for ``active`` input events (conv engine: one cycle per event,
+    channel group and kernel offset, then one per slot)."""
+    if layer.engine == "conv":
+        cout, _, kh, kw = layer.weights.shape
+        return active * (cout // layer.pe) * kh * kw + layer.n_out // layer.pe + 1
+    return engine_cycles(layer.n_out, layer.pe, layer.simd, active)
+
+
 def step_cycles(spec: NetSpec, active: list[int]) -> int:
-    return 1 + sum(engine_cycles(l.n_out, l.pe, l.simd, a) for l, a in zip(spec.layers, active))
+    return 1 + sum(layer_cycles(l, a) for l, a in zip(spec.layers, active))
 
 
 def layer_resources(layer: LayerSpec, index_bits: int = 16) -> Resources:
+    if layer.engine == "conv":
+        cout, cin, kh, kw = layer.weights.shape
+        return estimate_conv_engine(cin, cout, kh, kw, layer.n_out // cout, layer.n_in,
+                                    layer.pe, layer.w_bits, layer.v_bits, layer.acc_bits,
+                                    layer.leak.kind, index_bits)
     return estimate_engine(layer.n_cols, layer.n_out, layer.pe, layer.simd, layer.w_bits,
                            layer.v_bits, layer.acc_bits, layer.leak.kind, index_bits)
 
@@ -52,6 +66,9 @@ class FoldingResult:
 
 
 def _next_fold(layer: LayerSpec, max_wwidth: int) -> tuple[int, int] | None:
+    if layer.engine == "conv":  # PE lanes are output channels; SIMD stays 1
+        pes = [d for d in divisors(layer.weights.shape[0]) if d > layer.pe]
+        return (pes[0], 1) if pes else None
     simds = [d for d in divisors(layer.n_in) if d > layer.simd and d * layer.w_bits <= max_wwidth]
     if simds:
         return layer.pe, simds[0]
@@ -74,7 +91,7 @@ def fold(spec: NetSpec, target_cycles: int | None = None, budget: Resources | No
     blocked: set[int] = set()
 
     def cyc(i: int) -> int:
-        return engine_cycles(layers[i].n_out, layers[i].pe, layers[i].simd, active[i])
+        return layer_cycles(layers[i], active[i])
 
     def total_res(ls: list[LayerSpec]) -> Resources:
         return sum((layer_resources(l) for l in ls), Resources())

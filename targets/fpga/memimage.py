@@ -45,8 +45,30 @@ def read_hex(path: Path) -> list[int]:
     return [int(line, 16) for line in path.read_text().split() if not line.startswith("//")]
 
 
-def engine_memories(layer, pe: int) -> dict[str, np.ndarray]:
-    """Per-memory [depth, PE] arrays of a LayerSpec in the layouts above."""
+def slot_neurons(eng: dict) -> np.ndarray:
+    """Neuron index of every (slot, lane) of an engine's state memories, slot-major.
+    Dense engines: slot g lane p is neuron g * PE + p. Conv engines: lanes are output
+    channels, slot G = fc * NPOS + pos holds neurons (fc * PE + p) * NPOS + pos."""
+    pe = eng["pe"]
+    if eng.get("engine", "dense") != "conv":
+        return np.arange(eng["n_out"])
+    cout, ho, wo = eng["out_shape"]
+    npos, nfc = ho * wo, cout // pe
+    fc, pos, p = np.meshgrid(np.arange(nfc), np.arange(npos), np.arange(pe), indexing="ij")
+    return ((fc * pe + p) * npos + pos).reshape(-1)
+
+
+def engine_memories(layer, pe: int, eng: dict | None = None) -> dict[str, np.ndarray]:
+    """Per-memory [depth, PE] arrays of a LayerSpec in the layouts above (conv engine:
+    kernel words (fc, ci, dy, dx) and slot-ordered neuron memories)."""
+    if layer.engine == "conv":
+        w = np.asarray(layer.weights, dtype=np.int64)  # (Cout, Cin, kh, kw)
+        cout, cin, kh, kw = w.shape
+        w_img = w.reshape(cout // pe, pe, cin * kh * kw).transpose(0, 2, 1).reshape(-1, pe)
+        order = slot_neurons(eng)
+        return {"w": w_img, "t": layer.thresholds()[order].reshape(-1, pe),
+                "b": layer.biases()[order].reshape(-1, pe),
+                "l": layer.leak_params()[order].reshape(-1, pe)}
     nf = layer.n_out // pe
     w = layer.engine_weights()  # (N_out, N_cols)
     cols = layer.n_cols

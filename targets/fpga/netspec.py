@@ -36,7 +36,8 @@ class LayerSpec:
     """One engine. ``weights`` is (N_out, N_in) for dense or (Cout, Cin, kh, kw) with
     ``conv`` set. threshold/bias: scalar, per neuron, or per output channel (conv).
     ``recurrent`` (N_out, N_out), optional: weights from this layer's own spikes of the
-    previous time step (same w_bits)."""
+    previous time step (same w_bits). ``engine``: 'dense' (conv lowered to a dense matrix)
+    or 'conv' (conv layers only: shared kernel memory, PE output channels, SIMD 1)."""
 
     name: str
     weights: np.ndarray
@@ -53,6 +54,7 @@ class LayerSpec:
     simd: int = 1
     conv: Conv2dGeometry | None = None
     recurrent: np.ndarray | None = None
+    engine: str = "dense"
 
     # --- derived shapes -------------------------------------------------
     @property

@@ -77,11 +77,41 @@ def estimate_engine(n_in: int, n_out: int, pe: int, simd: int, w_bits: int, v_bi
     return logic + mems
 
 
+def estimate_conv_engine(cin: int, cout: int, kh: int, kw: int, npos: int, n_in: int,
+                         pe: int, w_bits: int, v_bits: int, acc_bits: int,
+                         leak: str = "shift", index_bits: int = 16) -> Resources:
+    """The weight-shared conv engine: one kernel word per cycle (PE channel adders), a
+    per-neuron accumulator memory, event -> position address logic (constant dividers,
+    taken as 300 LUT / 100 FF)."""
+    ng = cout // pe * npos
+    leak_lut = {"shift": v_bits * max(1, math.ceil(math.log2(v_bits))), "mul": 0,
+                "none": 0}[leak]
+    neuron = 3 * v_bits + 2 * v_bits + leak_lut
+    logic = Resources(lut=round(600 + 1.1 * pe * ((w_bits + 1) + acc_bits + neuron)),
+                      ff=pe * (acc_bits + v_bits + 1) + cout * npos + 4 * 32 + 100,
+                      dsp=pe if leak == "mul" else 0)
+    lb = (v_bits.bit_length() + 1) if leak != "mul" else 18
+    mems = (_memory(cout // pe * cin * kh * kw, pe * w_bits) + _memory(ng, pe * acc_bits)
+            + _memory(ng, pe * v_bits) + _memory(ng, pe * v_bits) + _memory(ng, pe * lb)
+            + _memory(ng, pe * v_bits) + _memory(n_in, index_bits))
+    return logic + mems
+
+
 def estimate_config(cfg: dict) -> list[Resources]:
     """Per-engine estimates for an emitted config.json."""
-    return [estimate_engine(e["n_in"] + e["n_rec"], e["n_out"], e["pe"], e["simd"], e["w_bits"],
-                            e["v_bits"], e["acc_bits"], e["leak"], cfg["index_bits"])
-            for e in cfg["engines"]]
+    out = []
+    for e in cfg["engines"]:
+        if e.get("engine") == "conv":
+            cin, kh, kw = e["conv"]["in_shape"][0], *e["conv"]["kernel"]
+            cout, ho, wo = e["out_shape"]
+            out.append(estimate_conv_engine(cin, cout, kh, kw, ho * wo, e["n_in"], e["pe"],
+                                            e["w_bits"], e["v_bits"], e["acc_bits"],
+                                            e["leak"], cfg["index_bits"]))
+        else:
+            out.append(estimate_engine(e["n_in"] + e["n_rec"], e["n_out"], e["pe"], e["simd"],
+                                       e["w_bits"], e["v_bits"], e["acc_bits"], e["leak"],
+                                       cfg["index_bits"]))
+    return out
 
 
 def yosys_stat(fpga_dir: str | Path, target: str = "generic",
@@ -94,7 +124,7 @@ def yosys_stat(fpga_dir: str | Path, target: str = "generic",
     if exe is None:
         return None
     synth = {"generic": "synth", "xc7": "synth_xilinx -family xc7"}[target]
-    script = ("read_verilog -defer neurocore.v snn_top.v; hierarchy -top snn_top; "
+    script = ("read_verilog -defer neurocore.v convcore.v snn_top.v; hierarchy -top snn_top; "
               f"{synth} -top snn_top -flatten; tee -q -o yosys_stat.txt stat")
     proc = subprocess.run([exe, "-q", "-p", script], cwd=fpga_dir, capture_output=True,
                           text=True, timeout=timeout)

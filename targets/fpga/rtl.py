@@ -13,8 +13,9 @@ from snncc.diagnostics import SnnccError
 
 from .emit import load_config
 from .golden import SimResult, check_input
+from .memimage import slot_neurons
 
-SOURCES = ("neurocore.v", "snn_top.v", "tb.v")
+SOURCES = ("neurocore.v", "convcore.v", "snn_top.v", "tb.v")
 INCLUDES = ("neuron_update_inc.v",)
 
 
@@ -52,21 +53,23 @@ def write_input(path: Path, x: np.ndarray) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
-def write_expected(path: Path, ref: SimResult) -> None:
-    """Expected-values file for the testbench's own comparison."""
+def write_expected(path: Path, ref: SimResult, cfg: dict) -> None:
+    """Expected-values file for the testbench's own comparison (membranes in slot order)."""
     nb, nt = ref.cycles.shape
+    orders = [slot_neurons(e) for e in cfg["engines"]]
     lines = []
     for b in range(nb):
         for t in range(nt):
             lines.append(str(int(ref.cycles[b, t])))
-            for s, v in zip(ref.spikes, ref.v):
+            for s, v, order in zip(ref.spikes, ref.v, orders):
                 lines.append("".join(str(int(bit)) for bit in s[b, t][::-1]))
-                lines.append(" ".join(map(str, v[b, t].tolist())))
+                lines.append(" ".join(map(str, v[b, t][order].tolist())))
     path.write_text("\n".join(lines) + "\n")
 
 
 def parse_output(text: str, cfg: dict, nb: int, nt: int) -> tuple[SimResult, int]:
     sizes = [e["n_out"] for e in cfg["engines"]]
+    orders = [slot_neurons(e) for e in cfg["engines"]]
     spikes = [np.zeros((nb, nt, n), np.uint8) for n in sizes]
     vs = [np.zeros((nb, nt, n), np.int64) for n in sizes]
     cyc = np.zeros((nb, nt), np.int64)
@@ -80,8 +83,9 @@ def parse_output(text: str, cfg: dict, nb: int, nt: int) -> tuple[SimResult, int
             eng[b, t] = [int(c) for c in tok[4:]]
         elif tok[0] == "S":
             spikes[int(tok[1])][b, t] = [int(ch) for ch in tok[2][::-1]]
-        elif tok[0] == "V":
-            vs[int(tok[1])][b, t] = [int(v) for v in tok[2:]]
+        elif tok[0] == "V":  # slot order -> neuron order
+            layer = int(tok[1])
+            vs[layer][b, t, orders[layer]] = [int(v) for v in tok[2:]]
         elif tok[0] == "E":
             mism = int(tok[1])
     if mism < 0:
@@ -101,7 +105,7 @@ def run_rtl(fpga_dir: str | Path, spikes_in: np.ndarray, expected: SimResult | N
     write_input(fin, x)
     args = [_tool("vvp"), "-n", vvp.name, f"+in={fin.name}", f"+out={fout.name}"]
     if expected is not None:
-        write_expected(fexp, expected)
+        write_expected(fexp, expected, cfg)
         args.append(f"+expect={fexp.name}")
     proc = subprocess.run(args, cwd=fpga_dir, capture_output=True, text=True)
     if proc.returncode != 0 or "TB_DONE" not in proc.stdout:
@@ -113,6 +117,6 @@ def lint_rtl(fpga_dir: str | Path) -> list[str]:
     """``verilator --lint-only -Wall`` messages for the synthesisable sources (empty =
     clean), or raises SNN501 when Verilator is not installed."""
     proc = subprocess.run([_tool("verilator"), "--lint-only", "-Wall", "--top-module", "snn_top",
-                           "snn_top.v", "neurocore.v"], cwd=Path(fpga_dir),
+                           "snn_top.v", "neurocore.v", "convcore.v"], cwd=Path(fpga_dir),
                           capture_output=True, text=True)
     return [line for line in proc.stderr.splitlines() if line.startswith("%")]

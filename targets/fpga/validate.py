@@ -66,6 +66,12 @@ def _check_modes(l: LayerSpec) -> list[Diagnostic]:
         if getattr(l, attr) not in allowed:
             out.append(Diagnostic("SNN408", f"{attr}={getattr(l, attr)!r} not supported",
                                   node=l.name, hint=f"use one of {allowed}"))
+    if l.engine not in ("dense", "conv"):
+        out.append(Diagnostic("SNN408", f"engine={l.engine!r} not supported", node=l.name,
+                              hint="use 'dense' or, for conv layers, 'conv'"))
+    elif l.engine == "conv" and (l.conv is None or l.recurrent is not None):
+        out.append(Diagnostic("SNN408", "engine='conv' needs a conv layer without recurrence",
+                              node=l.name, hint="use engine='dense'"))
     if l.leak.kind not in C.LEAK_KINDS:
         out.append(Diagnostic("SNN408", f"leak kind {l.leak.kind!r} not supported",
                               node=l.name, hint=f"use one of {C.LEAK_KINDS}"))
@@ -148,6 +154,8 @@ def _check_leak(l: LayerSpec) -> list[Diagnostic]:
 
 
 def _check_folding(l: LayerSpec, max_depth: int) -> list[Diagnostic]:
+    if l.engine == "conv" and l.conv is not None:
+        return _check_conv_folding(l, max_depth)
     out = []
     if l.pe < 1 or l.n_out % l.pe:
         out.append(Diagnostic("SNN404", f"PE={l.pe} does not divide N_out={l.n_out}",
@@ -160,6 +168,25 @@ def _check_folding(l: LayerSpec, max_depth: int) -> list[Diagnostic]:
         if depth > max_depth:
             out.append(Diagnostic("SNN409", f"weight memory depth {depth} exceeds {max_depth}",
                                   node=l.name, hint="raise PE to shorten the memory"))
+    return out
+
+
+def _check_conv_folding(l: LayerSpec, max_depth: int) -> list[Diagnostic]:
+    cout, cin, kh, kw = np.asarray(l.weights).shape
+    out = []
+    if l.pe < 1 or cout % l.pe:
+        out.append(Diagnostic("SNN404", f"PE={l.pe} does not divide Cout={cout}", node=l.name,
+                              hint="the conv engine's PE lanes are output channels"))
+    if l.simd != 1:
+        out.append(Diagnostic("SNN404", f"SIMD={l.simd}: the conv engine takes SIMD=1",
+                              node=l.name, hint="one kernel offset per cycle"))
+    (sh, sw), (ph, pw) = l.conv.stride, l.conv.padding
+    if min(sh, sw) < 1 or min(ph, pw) < 0 or ph >= kh or pw >= kw:
+        out.append(Diagnostic("SNN404", f"stride {l.conv.stride} / padding {l.conv.padding} "
+                              f"unsupported for a {kh}x{kw} kernel", node=l.name,
+                              hint="stride >= 1 and 0 <= padding < kernel"))
+    if l.n_out > max_depth or cin * kh * kw * cout > max_depth:
+        out.append(Diagnostic("SNN409", f"conv memories exceed depth {max_depth}", node=l.name))
     return out
 
 

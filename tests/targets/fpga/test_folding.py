@@ -65,3 +65,19 @@ def test_yosys_stat_on_one_neuron(tmp_path):
     cells = yosys_stat(emit(one_neuron_lif(), tmp_path))
     assert cells["cells"] > 50
     assert any("DFF" in name for name in cells)
+
+
+def test_fold_conv_engine_raises_pe_over_output_channels(tmp_path):
+    from snncc.targets.fpga.example_nets import conv_stack
+
+    spec = conv_stack()
+    res = fold(spec, 300, activity=0.3)
+    conv_pes = [e.pe for e in res.engines[:2]]
+    assert all(l.simd == 1 for l in res.spec.layers[:2]) and res.spec.validate() == []
+    assert conv_pes[0] in (1, 2, 4) and conv_pes[1] in (1, 2, 3, 6)
+    # the closed form equals the simulated count at the realised activity
+    x = (np.random.default_rng(0).random((1, 3, 162)) < 0.3).astype(np.uint8)
+    sim = run_cycle_sim(emit(res.spec, tmp_path), x)
+    for t in range(3):
+        active = [int(x[0, t].sum())] + [int(s[0, t].sum()) for s in sim.spikes[:-1]]
+        assert sim.cycles[0, t] == step_cycles(res.spec, active)

@@ -8,7 +8,8 @@ import pytest
 from snncc.targets.fpga.contract import int_range
 from snncc.targets.fpga.cycle_sim import run_cycle_sim
 from snncc.targets.fpga.emit import emit
-from snncc.targets.fpga.example_nets import one_neuron_lif, random_dense_net, small_conv_net
+from snncc.targets.fpga.example_nets import (conv_stack, one_neuron_lif, random_dense_net,
+                                             small_conv_net)
 from snncc.targets.fpga.golden import run_golden
 from snncc.targets.fpga.rtl import run_rtl
 
@@ -57,6 +58,11 @@ def _expected_cycles(spec, gold, x):
         active = inp.astype(np.int64).sum(axis=2)
         if layer.recurrent is not None:  # plus the layer's own spikes of the previous step
             active[:, 1:] += own[:, :-1].astype(np.int64).sum(axis=2)
+        if layer.engine == "conv":  # one cycle per (event, channel group, kernel offset)
+            cout, _, kh, kw = layer.weights.shape
+            groups = cout // layer.pe
+            per_engine.append(active * groups * kh * kw + layer.n_out // layer.pe + 1)
+            continue
         per_engine.append((layer.n_out // layer.pe) * (-(-active // layer.simd) + 1) + 1)
     per_engine = np.stack(per_engine, axis=2)
     return 1 + per_engine.sum(axis=2), per_engine
@@ -111,6 +117,22 @@ def test_small_conv_net(tmp_path):
     assert gold.spikes[0].sum() > 0 and gold.spikes[1].sum() > 0
     total, _ = _expected_cycles(spec, gold, x)
     np.testing.assert_array_equal(cyc.cycles, total)
+
+
+@pytest.mark.parametrize("make, n_in", [(lambda: small_conv_net(engine="conv"), 64),
+                                         (conv_stack, 162)], ids=["conv-engine", "conv-stack"])
+def test_weight_shared_conv_engine(make, n_in, tmp_path):
+    spec = make()
+    x = (np.random.default_rng(4).random((2, 5, n_in)) < 0.3).astype(np.uint8)
+    gold, cyc, fpga = _check_all(spec, x, tmp_path)
+    assert all(s.sum() > 0 for s in gold.spikes)
+    total, per_engine = _expected_cycles(spec, gold, x)
+    np.testing.assert_array_equal(cyc.engine_cycles, per_engine)
+    np.testing.assert_array_equal(cyc.cycles, total)
+    # the kernel memory holds Cout/PE * Cin * kh * kw words, not N_out * N_in / PE
+    first = spec.layers[0]
+    cout, cin, kh, kw = first.weights.shape
+    assert len((fpga / "e0_w.hex").read_text().split()) == cout // first.pe * cin * kh * kw
 
 
 def test_testbench_flags_a_wrong_expectation(tmp_path):

@@ -77,3 +77,18 @@ def test_non_integer_values_are_reported_not_truncated(tmp_path):
     assert not (tmp_path / "fpga").exists()
     # integral floats are accepted as integers
     assert NetSpec(6, (_layer(weights=np.ones((4, 6)), threshold=10.0),)).validate() == []
+
+
+def test_conv_engine_limits():
+    from snncc.targets.fpga.netspec import Conv2dGeometry
+
+    geo = Conv2dGeometry((2, 5, 5), (1, 1), (1, 1))
+    conv = dict(name="c", weights=np.zeros((6, 2, 3, 3), np.int64), threshold=5, w_bits=4,
+                v_bits=12, acc_bits=8, conv=geo, engine="conv")
+    assert NetSpec(50, (LayerSpec(**conv, pe=3, simd=1),)).validate() == []
+    codes = [d.code for d in NetSpec(50, (LayerSpec(**conv, pe=4, simd=2),)).validate()]
+    assert codes == ["SNN404", "SNN404"]  # PE must divide Cout; SIMD must be 1
+    bad_pad = dict(conv, conv=Conv2dGeometry((2, 5, 5), (1, 1), (3, 3)))
+    assert [d.code for d in NetSpec(50, (LayerSpec(**bad_pad),)).validate()] == ["SNN404"]
+    dense = _layer(engine="conv")
+    assert "SNN408" in [d.code for d in NetSpec(6, (dense,)).validate()]
