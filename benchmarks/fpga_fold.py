@@ -19,7 +19,7 @@ import numpy as np
 from snncc.targets.fpga.cycle_sim import run_cycle_sim
 from snncc.targets.fpga.emit import emit, load_config
 from snncc.targets.fpga.energy import EnergyModel, estimate_energy
-from snncc.targets.fpga.example_nets import random_dense_net
+from snncc.targets.fpga.example_nets import random_dense_net, small_conv_net
 from snncc.targets.fpga.folding import fold, layer_resources
 from snncc.targets.fpga.golden import run_golden
 from snncc.targets.fpga.resources import Resources, estimate_config, yosys_stat
@@ -95,6 +95,7 @@ def main() -> dict:
              for t in (2000, 500, 100) for r in [fold(base, t, activity=[0.2, 0.2])]}
     result = {"net": "dense 64-128-10 LIF (shift leak k, reset subtract), w8/v16",
               "yosys_xc7_calibration": _yosys_point(),
+              "conv_engines_small_cnn": _conv_comparison(),
               "input": "4 x 20 steps, Bernoulli 0.2", "f_clk_hz": F_CLK_HZ,
               "energy_models": {"low": dataclasses.asdict(LOW), "high": dataclasses.asdict(HIGH)},
               "settings": rows, "auto_folding_activity_0.2": folds}
@@ -102,6 +103,26 @@ def main() -> dict:
     (OUT / "fpga_fold.json").write_text(json.dumps(result, indent=1) + "\n")
     _plot(rows)
     return result
+
+
+def _conv_comparison() -> dict:
+    """Small CNN (1x8x8 -> conv 4x3x3 -> 10): conv layer lowered to a dense engine vs the
+    weight-shared conv engine, same PE (4 output channels / neurons in parallel)."""
+    x = (np.random.default_rng(1).random((4, 20, 64)) < 0.2).astype(np.uint8)
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for engine in ("dense", "conv"):
+            spec = small_conv_net(engine=engine)
+            fpga = emit(spec, Path(tmp) / engine)
+            sim = run_cycle_sim(fpga, x)
+            cfg = load_config(fpga)
+            out[engine] = {
+                "conv_weight_words": cfg["engines"][0]["memories"]["w"]["depth"],
+                "conv_engine_cycles_per_step_mean": float(sim.engine_cycles[..., 0].mean()),
+                "cycles_per_step_mean": float(sim.cycles.mean()),
+                "resources_conv_engine": dataclasses.asdict(estimate_config(cfg)[0]),
+            }
+    return out
 
 
 def _yosys_point() -> dict | None:
