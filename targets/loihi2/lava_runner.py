@@ -3,7 +3,8 @@
 Processes: each input port is a source ``lava.proc.io.source.RingBuffer`` (data
 ``(n, T)``), each population a ``LIF`` (du, dv, vth, bias_mant, bias_exp) whose
 ``s_out`` also feeds a sink ``lava.proc.io.sink.RingBuffer``, each connection a
-``Dense`` or ``DelayDense`` (num_weight_bits, weight_exp, sign_mode); recurrent
+``Dense`` / ``DelayDense`` or, if ``sparse``, a ``Sparse`` / ``DelaySparse``
+(num_weight_bits, weight_exp, sign_mode); recurrent
 connections are ordinary connections back into an earlier or the same LIF.
 Run with ``Loihi2SimCfg(select_tag='fixed_pt')`` for ``T`` steps.
 
@@ -55,7 +56,9 @@ def _run_component(spec: NetSpec, names: set[str], data: dict[str, np.ndarray], 
     from lava.proc.io.sink import RingBuffer as Sink
     from lava.proc.io.source import RingBuffer as Source
     from lava.proc.lif.process import LIF
+    from lava.proc.sparse.process import DelaySparse, Sparse
     from lava.utils.weightutils import SignMode
+    from scipy.sparse import csr_matrix
 
     out_ports = {}
     for port in spec.inputs:
@@ -82,10 +85,13 @@ def _run_component(spec: NetSpec, names: set[str], data: dict[str, np.ndarray], 
                       weight_exp=int(conn.weight_exp), name=conn.name)
         if conn.sign_mode is not None:
             kwargs["sign_mode"] = getattr(SignMode, _SIGN_MODES[conn.sign_mode])
-        if conn.delays is None:
-            proc = Dense(**kwargs)
+        delays = None if conn.delays is None else np.asarray(conn.delays, np.int64)
+        if conn.sparse:
+            kwargs["weights"] = csr_matrix(kwargs["weights"])
+            proc = Sparse(**kwargs) if delays is None else \
+                DelaySparse(delays=csr_matrix(delays), **kwargs)
         else:
-            proc = DelayDense(delays=np.asarray(conn.delays, np.int64), **kwargs)
+            proc = Dense(**kwargs) if delays is None else DelayDense(delays=delays, **kwargs)
         out_ports[conn.src].connect(proc.s_in)
         proc.a_out.connect(lifs[conn.dst].a_in)
 

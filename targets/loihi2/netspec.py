@@ -78,7 +78,8 @@ class Connection:
 
     ``weights`` has shape ``(dst.size, src.size)`` as in Lava. ``sign_mode`` None
     means "derive from the weight signs", as Lava does. ``delays`` (same shape,
-    0..62) turns the connection into a ``DelayDense``.
+    0..62) turns the connection into a ``DelayDense``. ``sparse`` emits Lava's
+    ``Sparse`` / ``DelaySparse`` instead: the same arithmetic on the nonzero pattern.
     """
 
     name: str
@@ -89,6 +90,7 @@ class Connection:
     weight_exp: int = 0
     sign_mode: SignModeName | None = None
     delays: np.ndarray | None = None
+    sparse: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "weights", _int_array(self.weights))
@@ -158,7 +160,7 @@ class NetSpec:
             conns.append({"name": c.name, "src": c.src, "dst": c.dst,
                           "num_weight_bits": int(c.num_weight_bits),
                           "weight_exp": int(c.weight_exp), "sign_mode": c.sign_mode,
-                          "has_delays": c.delays is not None})
+                          "has_delays": c.delays is not None, "sparse": bool(c.sparse)})
         meta = {"format": FORMAT,
                 "inputs": [{"name": p.name, "size": int(p.size)} for p in self.inputs],
                 "populations": pops, "connections": conns}
@@ -203,6 +205,7 @@ class NetSpec:
         conns = tuple(
             Connection(d["name"], d["src"], d["dst"], arrays[f"conn{i}.weights"],
                        d["num_weight_bits"], d["weight_exp"], d["sign_mode"],
-                       arrays[f"conn{i}.delays"] if d["has_delays"] else None)
+                       arrays[f"conn{i}.delays"] if d["has_delays"] else None,
+                       d.get("sparse", False))
             for i, d in enumerate(meta["connections"]))
         return cls(inputs, pops, conns)

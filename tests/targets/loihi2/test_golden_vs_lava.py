@@ -175,3 +175,25 @@ def test_int32_overflow_far_outside_24_bits():
     assert np.abs(u).max() > 2**30                     # far outside 24 bits
     assert (np.diff(u, axis=1) > 2**31).any()          # an int32 wrap happened
     assert (gold.v["neg"] == -(2**23 - 1)).all()
+
+
+def test_sparse_and_delay_sparse_equal_dense_semantics():
+    """Lava's Sparse / DelaySparse against the golden model, which treats them as Dense
+    on the nonzero pattern (about 30 % of the synapses present, mixed / exc / inh)."""
+    rng = np.random.default_rng(14)
+
+    def sparse_w(shape, mode, scale=1.0):
+        return _w(rng, shape, mode, scale) * (rng.random(shape) < 0.3)
+
+    spec = NetSpec(
+        [InputPort("x", 20)],
+        [_pop(rng, "s1", 24, 500, 200, 40), _pop(rng, "s2", 10, 3000, 50, 30)],
+        [Connection("a", "x", "s1", sparse_w((24, 20), "mixed"), weight_exp=1, sparse=True),
+         Connection("b", "x", "s1", sparse_w((24, 20), "inhibitory"), 6, weight_exp=-1,
+                    sparse=True),
+         Connection("c", "s1", "s2", sparse_w((10, 24), "excitatory"), weight_exp=2,
+                    delays=rng.integers(0, 6, (10, 24)), sparse=True),
+         Connection("r", "s2", "s1", sparse_w((24, 10), "mixed", 0.5), sparse=True)],
+    )
+    gold = _compare(spec, _inputs(rng, 1, 40, 20, 0.3))
+    assert gold.spikes["s1"].sum() > 10 and gold.spikes["s2"].sum() > 5

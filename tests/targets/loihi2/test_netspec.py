@@ -106,3 +106,11 @@ def test_validate_reports_structure_errors():
     )
     codes = sorted(d.code for d in spec.validate())
     assert codes == ["SNN420", "SNN421", "SNN421", "SNN422", "SNN422", "SNN423"]
+
+
+def test_sparse_flag_round_trips(tmp_path):
+    spec = NetSpec([InputPort("x", 2)], [LifPopulation("p", 1, du=0, dv=0, vth=1)],
+                   [Connection("c", "x", "p", [[0, 3]], sparse=True)])
+    spec.save(tmp_path / "s")
+    assert NetSpec.load(tmp_path / "s").connections[0].sparse is True
+    assert NetSpec.load(tmp_path / "s").equals(spec)
