@@ -1,5 +1,6 @@
-"""snncc FPGA target: integer golden model, event-driven neurocore RTL (Verilog-2005),
-cycle-level simulator, FINN-style folding and resource estimates.
+"""snncc FPGA target: integer golden model, event-driven RTL engines (Verilog-2005:
+dense/recurrent ``neurocore``, weight-shared ``convcore``), cycle-level simulator,
+FINN-style folding, resource and energy estimates.
 
 Public API::
 
@@ -11,6 +12,7 @@ Public API::
     cosimulate(spec, x, out_dir)                      # all three, compared
     fold(spec, target_cycles, budget)                 # PE/SIMD search
     estimate_engine(...), yosys_stat(fpga_dir)        # resources
+    energy.estimate_energy(cycle_sim_result)          # energy per inference
 
 The arithmetic contract is in contract.py and docs/fpga-arithmetic.md.
 """
