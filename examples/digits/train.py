@@ -57,6 +57,22 @@ def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
         return float((spike_counts(model, x).argmax(1) == y).float().mean())
 
 
+def recalibrate(model: nn.Module, x: torch.Tensor, batch_size: int) -> None:
+    """Membrane-BN running statistics as the plain average over all training batches and
+    steps (the default EMA mostly remembers the last batch's last steps)."""
+    layers = [m for m in model.modules() if isinstance(m, snn.MPBNLIF)]
+    momenta = [layer.momentum for layer in layers]
+    for layer in layers:
+        layer.reset_running_stats()
+        layer.momentum = None
+    model.train()
+    with torch.no_grad():
+        for i in range(0, len(x), batch_size):
+            model(x[i : i + batch_size])
+    for layer, momentum in zip(layers, momenta):
+        layer.momentum = momentum
+
+
 def train(out: Path, epochs: int = 30, steps: int = 10, seed: int = 0, lr: float = 5e-3,
           batch_size: int = 64, threads: int = 2, freeze_epochs: int | None = None) -> dict:
     freeze_epochs = epochs // 3 if freeze_epochs is None else freeze_epochs
@@ -70,6 +86,8 @@ def train(out: Path, epochs: int = 30, steps: int = 10, seed: int = 0, lr: float
     generator = torch.Generator().manual_seed(seed)
     loss_fn = nn.CrossEntropyLoss()
     for epoch in range(epochs):
+        if epoch == epochs - freeze_epochs:
+            recalibrate(model, x_tr, batch_size)
         model.train()
         if epoch >= epochs - freeze_epochs:
             # Last epochs: membrane BN on its running statistics, as at inference, so the
@@ -85,7 +103,7 @@ def train(out: Path, epochs: int = 30, steps: int = 10, seed: int = 0, lr: float
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
-            total += float(loss) * len(idx)
+            total += loss.item() * len(idx)
         print(f"epoch {epoch + 1:3d}  loss {total / len(x_tr):.4f}", file=sys.stderr)
     acc = accuracy(model, x_te, y_te)
     seconds = time.perf_counter() - start

@@ -29,11 +29,13 @@ class MPBNLIF(LIF):
     ``mode="element"``: ``num_features`` is the neuron shape (int or tuple), one
     mean/var/gamma/beta per neuron, statistics over the batch.
     Train mode normalises with the step's batch statistics and updates the running
-    ones (unbiased variance, as torch BatchNorm); eval mode uses the running ones.
+    ones (unbiased variance, as torch BatchNorm; ``momentum=None`` gives the cumulative
+    average over all steps seen, useful to recalibrate after training); eval mode uses
+    the running ones.
     """
 
     def __init__(self, num_features: int | Sequence[int], beta: float | Tensor, threshold: float = 1.0,
-                 mode: str = "channel", reset: str = "zero", eps: float = 1e-5, momentum: float = 0.1,
+                 mode: str = "channel", reset: str = "zero", eps: float = 1e-5, momentum: float | None = 0.1,
                  learn_beta: bool = False, slope: float = 25.0, detach_reset: bool = True) -> None:
         super().__init__(beta, threshold, reset, learn_beta, slope, detach_reset)
         if mode not in MODES:
@@ -44,11 +46,17 @@ class MPBNLIF(LIF):
         self.feature_shape = dims[:1] if mode == "channel" else dims
         n = math.prod(self.feature_shape)
         self.eps = float(eps)
-        self.momentum = float(momentum)
+        self.momentum = None if momentum is None else float(momentum)
         self.bn_weight = nn.Parameter(torch.ones(n))
         self.bn_bias = nn.Parameter(torch.zeros(n))
         self.register_buffer("running_mean", torch.zeros(n))
         self.register_buffer("running_var", torch.ones(n))
+        self.register_buffer("num_batches_tracked", torch.tensor(0, dtype=torch.long))
+
+    def reset_running_stats(self) -> None:
+        self.running_mean.zero_()
+        self.running_var.fill_(1.0)
+        self.num_batches_tracked.zero_()
 
     def _view(self, p: Tensor, v: Tensor) -> Tensor:
         if self.mode == "channel":
@@ -64,7 +72,8 @@ class MPBNLIF(LIF):
         with torch.no_grad():
             n = v.numel() // self.running_mean.numel()
             unbiased = var * (n / (n - 1)) if n > 1 else var
-            m = self.momentum
+            self.num_batches_tracked.add_(1)
+            m = self.momentum if self.momentum is not None else 1.0 / float(self.num_batches_tracked)
             self.running_mean.mul_(1 - m).add_(m * mean.reshape(-1))
             self.running_var.mul_(1 - m).add_(m * unbiased.reshape(-1))
         return mean, var

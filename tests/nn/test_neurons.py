@@ -115,3 +115,18 @@ def test_invalid_arguments_are_rejected():
         snn.LIF(beta=1.5)
     with pytest.raises(ValueError, match="mode"):
         snn.MPBNLIF(4, beta=0.5, mode="layer")
+
+
+def test_mpbn_cumulative_statistics_match_batchnorm_momentum_none():
+    torch.manual_seed(0)
+    neuron = snn.MPBNLIF(3, beta=0.0, mode="channel", momentum=None)
+    reference = nn.BatchNorm1d(3, momentum=None)
+    x = torch.randn(8, 6, 3) * 3 - 1
+    neuron(x)
+    for t in range(6):
+        reference(x[:, t])
+    assert int(neuron.num_batches_tracked) == 6
+    assert torch.allclose(neuron.running_mean, reference.running_mean, atol=1e-6)
+    assert torch.allclose(neuron.running_var, reference.running_var, atol=1e-6)
+    neuron.reset_running_stats()
+    assert neuron.running_mean.abs().sum() == 0 and int(neuron.num_batches_tracked) == 0
