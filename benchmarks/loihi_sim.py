@@ -118,6 +118,29 @@ def bench_size(n: int, steps: int, batch: int, repeats: int, seed: int,
     }
 
 
+def plot(results: list[dict], path: Path) -> None:
+    """Log-scale bars of sample-steps per second per network size."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    kinds = [("lava", "Lava fixed_pt"), ("golden_b1", "golden B=1"), ("golden_b64", "golden B=64")]
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    xs = np.arange(len(results))
+    for j, (key, label) in enumerate(kinds):
+        ax.bar(xs + (j - 1) * 0.27, [r["sample_steps_per_s"][key] for r in results], 0.27,
+               label=label)
+    ax.set_xticks(xs, [f"N={r['n']}" for r in results])
+    ax.set_yscale("log")
+    ax.set_ylabel("sample-steps / s")
+    ax.set_title("Dense+LIF, 10 % input spikes, bit-exact to Lava")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[256, 1024, 4096])
@@ -148,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
+    plot(results, args.out.with_suffix(".png"))
 
     head = (f"{'N':>5} | {'Lava ms/step':>12} | {'golden B=1':>10} | {'golden B=64':>11} | "
             f"{'x B=1':>6} | {'x B=64':>6} | exact")
