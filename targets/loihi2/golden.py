@@ -19,9 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from snncc.diagnostics import Diagnostic, SnnccError
-from snncc.targets.loihi2.netspec import NetSpec
 from snncc.targets.loihi2.lif import LifState, effective_bias
 from snncc.targets.loihi2.links import CHUNK_ELEMS, Link
+from snncc.targets.loihi2.netspec import NetSpec
 from snncc.targets.loihi2.synapse import Accumulator, matmul_threads
 
 __all__ = ["GoldenResult", "simulate", "prepare", "effective_bias"]
