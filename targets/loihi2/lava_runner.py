@@ -15,6 +15,10 @@ with exactly ``T`` steps, index ``i`` on both sides is step ``t = i + 1``. Final
 """
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
 import numpy as np
 
 from snncc.diagnostics import SnnccError
@@ -22,7 +26,7 @@ from snncc.targets.loihi2.golden import GoldenResult
 from snncc.targets.loihi2.lava_compat import apply as apply_lava_compat
 from snncc.targets.loihi2.netspec import NetSpec
 
-__all__ = ["run_lava", "run_lava_single", "components"]
+__all__ = ["run_lava", "run_lava_single", "build_lava", "LavaNetwork", "components"]
 
 _SIGN_MODES = {"mixed": "MIXED", "excitatory": "EXCITATORY", "inhibitory": "INHIBITORY"}
 
@@ -45,13 +49,23 @@ def components(spec: NetSpec) -> list[set[str]]:
     return [g for g in groups.values() if any(p.name in g for p in spec.populations)]
 
 
-def _run_component(spec: NetSpec, names: set[str], data: dict[str, np.ndarray], steps: int,
-                   warmup_steps: int = 0, timing: dict[str, float] | None = None
-                   ) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    import time
+@dataclass
+class LavaNetwork:
+    """The Lava processes of (one component of) a spec, connected and ready to run."""
 
-    from lava.magma.core.run_conditions import RunSteps
-    from lava.magma.core.run_configs import Loihi2SimCfg
+    sources: dict[str, Any] = field(default_factory=dict)      # input name -> RingBuffer
+    lifs: dict[str, Any] = field(default_factory=dict)         # population -> LIF
+    sinks: dict[str, Any] = field(default_factory=dict)        # population -> RingBuffer
+    connections: dict[str, Any] = field(default_factory=dict)  # connection -> Dense/...
+
+
+def build_lava(spec: NetSpec, data: dict[str, np.ndarray], steps: int,
+               names: set[str] | None = None) -> LavaNetwork:
+    """Create and connect the Lava processes (inputs ``data[name]``: ``[T, n]``).
+
+    ``names`` restricts the build to one component (see :func:`components`).
+    """
+    apply_lava_compat()
     from lava.proc.dense.process import DelayDense, Dense
     from lava.proc.io.sink import RingBuffer as Sink
     from lava.proc.io.source import RingBuffer as Source
@@ -60,13 +74,16 @@ def _run_component(spec: NetSpec, names: set[str], data: dict[str, np.ndarray], 
     from lava.utils.weightutils import SignMode
     from scipy.sparse import csr_matrix
 
+    if names is None:
+        names = {x.name for x in (*spec.inputs, *spec.populations)}
+    net = LavaNetwork()
     out_ports = {}
     for port in spec.inputs:
         if port.name in names:
             # RingBuffer data is (n, T), int32 on the fixed_pt model
             src = Source(data=np.ascontiguousarray(data[port.name][:steps].T, dtype=np.int32))
+            net.sources[port.name] = src
             out_ports[port.name] = src.s_out
-    lifs, sinks = {}, {}
     for pop in spec.populations:
         if pop.name not in names:
             continue
@@ -75,7 +92,7 @@ def _run_component(spec: NetSpec, names: set[str], data: dict[str, np.ndarray], 
                   bias_exp=np.asarray(pop.bias_exp, np.int64), name=pop.name)
         sink = Sink(shape=(pop.size,), buffer=steps)
         lif.s_out.connect(sink.a_in)
-        lifs[pop.name], sinks[pop.name] = lif, sink
+        net.lifs[pop.name], net.sinks[pop.name] = lif, sink
         out_ports[pop.name] = lif.s_out
     for conn in spec.connections:
         if conn.dst not in names:
@@ -93,9 +110,19 @@ def _run_component(spec: NetSpec, names: set[str], data: dict[str, np.ndarray], 
         else:
             proc = Dense(**kwargs) if delays is None else DelayDense(delays=delays, **kwargs)
         out_ports[conn.src].connect(proc.s_in)
-        proc.a_out.connect(lifs[conn.dst].a_in)
+        proc.a_out.connect(net.lifs[conn.dst].a_in)
+        net.connections[conn.name] = proc
+    return net
 
-    first = next(iter(lifs.values()))
+
+def _run_component(spec: NetSpec, names: set[str], data: dict[str, np.ndarray], steps: int,
+                   warmup_steps: int = 0, timing: dict[str, float] | None = None
+                   ) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    from lava.magma.core.run_conditions import RunSteps
+    from lava.magma.core.run_configs import Loihi2SimCfg
+
+    net = build_lava(spec, data, steps, names)
+    first = next(iter(net.lifs.values()))
     cfg = Loihi2SimCfg(select_tag="fixed_pt")
     try:
         # A warm-up run (compile + first steps) lets callers time steady-state steps.
@@ -110,10 +137,10 @@ def _run_component(spec: NetSpec, names: set[str], data: dict[str, np.ndarray], 
             timing["warmup_s"] = timing.get("warmup_s", 0.0) + t1 - t0
             timing["run_s"] = timing.get("run_s", 0.0) + t2 - t1
         result = {
-            name: (np.asarray(sinks[name].data.get()).T.astype(np.int8),
+            name: (np.asarray(net.sinks[name].data.get()).T.astype(np.int8),
                    np.asarray(lif.u.get()).astype(np.int32),
                    np.asarray(lif.v.get()).astype(np.int32))
-            for name, lif in lifs.items()
+            for name, lif in net.lifs.items()
         }
     finally:
         first.stop()
