@@ -44,16 +44,16 @@ def _check_inputs(spec: NetSpec, inputs: dict[str, np.ndarray]) -> tuple[int, in
     shapes = {}
     for port in spec.inputs:
         if port.name not in inputs:
-            errors.append(("SNN501", f"no input data for port '{port.name}'", port.name))
+            errors.append(("SNN510", f"no input data for port '{port.name}'", port.name))
             continue
         arr = np.asarray(inputs[port.name])
         if arr.ndim != 3 or arr.shape[2] != port.size:
-            errors.append(("SNN501", f"input '{port.name}' must be [B, T, {port.size}], "
+            errors.append(("SNN510", f"input '{port.name}' must be [B, T, {port.size}], "
                            f"got {arr.shape}", port.name))
             continue
         shapes[port.name] = arr.shape[:2]
     if len(set(shapes.values())) > 1:
-        errors.append(("SNN501", f"inputs disagree on [B, T]: {shapes}", None))
+        errors.append(("SNN510", f"inputs disagree on [B, T]: {shapes}", None))
     if errors:
         raise SnnccError(Diagnostic(code, msg, node=node, hint="pass binary spikes [B, T, n]")
                          for code, msg, node in errors)
@@ -89,7 +89,7 @@ def simulate(spec: NetSpec, inputs: dict[str, np.ndarray], steps: int | None = N
     batch, t_in = _check_inputs(spec, inputs)
     steps = t_in if steps is None else steps
     if steps > t_in and spec.inputs:
-        raise SnnccError.single("SNN501", f"steps={steps} exceeds the input length {t_in}")
+        raise SnnccError.single("SNN510", f"steps={steps} exceeds the input length {t_in}")
     src_spikes = {p.name: np.asarray(inputs[p.name]) != 0 for p in spec.inputs}
     links = [Link(c, acc, batch, src_spikes.get(c.src), chunk_elems)
              for c, acc in zip(spec.connections, prepare(spec))]

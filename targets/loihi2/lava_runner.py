@@ -159,11 +159,11 @@ def run_lava_single(spec: NetSpec, inputs: dict[str, np.ndarray], steps: int | N
     lengths = {np.asarray(a).shape[0] for a in inputs.values()}
     if steps is None:
         if len(lengths) != 1:
-            raise SnnccError.single("SNN501", "give `steps` when there are no inputs "
+            raise SnnccError.single("SNN510", "give `steps` when there are no inputs "
                                     "or they differ in length")
         steps = lengths.pop()
     if any(n < steps for n in lengths):
-        raise SnnccError.single("SNN501", f"steps={steps} exceeds an input length {lengths}")
+        raise SnnccError.single("SNN510", f"steps={steps} exceeds an input length {lengths}")
     result: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     for group in components(spec):
         result.update(_run_component(spec, group, inputs, steps, warmup_steps, timing))

@@ -175,4 +175,4 @@ def test_bad_inputs_are_reported_together():
                    [Connection("c", "x", "p", [[1, 1]]), Connection("d", "y", "p", [[1, 1, 1]])])
     with pytest.raises(SnnccError) as info:
         simulate(spec, {"x": np.zeros((1, 4, 3))})
-    assert [d.code for d in info.value.diagnostics] == ["SNN501", "SNN501"]
+    assert [d.code for d in info.value.diagnostics] == ["SNN510", "SNN510"]
