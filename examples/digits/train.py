@@ -74,7 +74,8 @@ def recalibrate(model: nn.Module, x: torch.Tensor, batch_size: int) -> None:
 
 
 def train(out: Path, epochs: int = 30, steps: int = 10, seed: int = 0, lr: float = 5e-3,
-          batch_size: int = 64, threads: int = 2, freeze_epochs: int | None = None) -> dict:
+          batch_size: int = 64, threads: int = 2, freeze_epochs: int | None = None,
+          finetune_lr_scale: float = 0.1) -> dict:
     freeze_epochs = epochs // 3 if freeze_epochs is None else freeze_epochs
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
@@ -88,6 +89,8 @@ def train(out: Path, epochs: int = 30, steps: int = 10, seed: int = 0, lr: float
     for epoch in range(epochs):
         if epoch == epochs - freeze_epochs:
             recalibrate(model, x_tr, batch_size)
+            for group in optimiser.param_groups:  # fine-tuning: frozen BN gains amplify updates
+                group["lr"] = lr * finetune_lr_scale
         model.train()
         if epoch >= epochs - freeze_epochs:
             # Last epochs: membrane BN on its running statistics, as at inference, so the

@@ -22,14 +22,15 @@ def _load_example():
 
 def test_short_training_run_saves_a_compilable_model(tmp_path):
     example = _load_example()
-    meta = example.train(tmp_path, epochs=6, steps=10, seed=0, freeze_epochs=2)
+    # keep the worker's thread count (conftest pins it); results are deterministic per count
+    meta = example.train(tmp_path, epochs=6, steps=10, seed=0, freeze_epochs=2, threads=torch.get_num_threads())
     assert sorted(os.listdir(tmp_path)) == ["meta.json", "model.pt", "test_x.npy", "test_y.npy"]
     saved = json.loads((tmp_path / "meta.json").read_text())
     assert saved["T"] == 10 and saved["dt"] == 1e-3 and saved["encoding"] == "current"
     x, y = np.load(tmp_path / "test_x.npy"), np.load(tmp_path / "test_y.npy")
     assert x.dtype == np.float32 and x.shape == (450, 10, 64) and y.shape == (450,)
     assert np.array_equal(x[:, 0], x[:, -1]) and 0.0 <= x.min() and x.max() <= 1.0  # constant current code
-    assert meta["accuracy"] >= 0.8, meta  # 6 epochs; the full 30-epoch run reaches >= 0.9
+    assert meta["accuracy"] >= 0.9, meta  # 6 epochs (the default 30 give 0.94-0.97 over seeds 0-3)
 
     model = torch.load(tmp_path / "model.pt", weights_only=False)
     assert not any(m.training for m in model.modules())
@@ -41,4 +42,4 @@ def test_short_training_run_saves_a_compilable_model(tmp_path):
     sim_counts = simulate(graph, xs, dtype=torch.float64).output.sum(1)
     assert torch.equal(sim_counts, counts)
     accuracy = float((sim_counts.argmax(1) == torch.from_numpy(y[:100])).double().mean())
-    assert accuracy >= 0.75
+    assert accuracy >= 0.85
