@@ -198,7 +198,8 @@ def _avgpool(layer: nn.AvgPool2d, ctx: LayerContext) -> list[ir.Node]:
 def _flatten(layer: nn.Flatten, ctx: LayerContext) -> list[ir.Node]:
     # torch dims count the batch, IR dims do not
     start, end = layer.start_dim, layer.end_dim
-    if start == 0 or start < -len(ctx.input_shape) - 1:
+    batch = -len(ctx.input_shape) - 1  # the batch axis counted from the end
+    if start in (0, batch) or end in (0, batch):
         raise Unsupported("Flatten over the batch dimension", hint="use nn.Flatten() (start_dim=1)")
     to_ir = lambda d: d - 1 if d > 0 else d  # noqa: E731
     return [ir.Flatten(start_dim=to_ir(start), end_dim=to_ir(end), input_shape=ctx.input_shape)]

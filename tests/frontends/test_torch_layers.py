@@ -121,6 +121,10 @@ def test_neuron_arrays_have_the_full_neuron_shape():
     np.testing.assert_allclose(g.nodes["lif_3"].tau, 1e-3, rtol=1e-6)  # 1e-4 / (1 - 0.9f)
     flat = module_to_graph(snn.Sequential(nn.Flatten(), nn.Linear(36, 2)), (1, 6, 6))
     assert (flat.nodes["flatten_0"].start_dim, flat.nodes["flatten_0"].end_dim) == (0, -1)
+    partial = module_to_graph(nn.Sequential(nn.Flatten(2, 3)), (2, 3, 4))  # torch dims count the batch
+    assert partial.nodes["flatten_0"].start_dim == 1 and partial.nodes["output"].shape == (2, 12)
+    with pytest.raises(SnnccError, match="batch"):
+        module_to_graph(nn.Sequential(nn.Flatten(-4)), (2, 3, 4))
 
 
 def test_batchnorm_becomes_an_ir_node_with_eval_statistics():
@@ -166,3 +170,22 @@ def test_registry_accepts_new_layer_types():
         assert [n.kind for n in g.nodes.values()] == ["Input", "Affine", "Scale", "LIF", "Output"]
     finally:
         del CONVERTERS[Doubler]
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("reset", ["zero", "subtract"])
+def test_mpbn_with_mixed_sign_gammas_matches(seed, reset):
+    # Negative gamma flips the firing inequality; both sides must still agree spike for spike.
+    torch.manual_seed(seed)
+    model = snn.Sequential(nn.Linear(8, 20), snn.MPBNLIF(20, beta=0.9, threshold=0.2, mode="element", reset=reset))
+    _randomise_norms(model, seed)
+    with torch.no_grad():
+        model[1].bn_weight.mul_(torch.where(torch.arange(20) % 3 == 0, -1.0, 1.0))
+    model = model.eval().double()
+    x = torch.randn(3, 15, 8, dtype=torch.float64)
+    with torch.no_grad():
+        _, traces = model.run(x)
+    result = simulate(module_to_graph(model, (8,)), x)
+    assert torch.equal(result.spikes["lif_1"], traces["1"]["spikes"])
+    assert 0.01 < float(traces["1"]["spikes"].mean()) < 0.99
+    torch.testing.assert_close(result.states["lif_1"]["v"], traces["1"]["v"], rtol=1e-9, atol=1e-9)
