@@ -15,12 +15,17 @@ import snncc.nn as snn
 
 HIDDEN = 128
 CLASSES = 10
+DT = 1e-3  # seconds per step; only sets the exported time constants (tau = dt / (1 - beta))
 
 
 def build() -> nn.Module:
-    return snn.Sequential(
+    model = snn.Sequential(
         nn.Linear(64, HIDDEN),
         snn.MPBNLIF(HIDDEN, beta=0.8, threshold=1.0, mode="channel"),
         nn.Linear(HIDDEN, CLASSES),
         snn.LIF(beta=0.9, threshold=1.0, reset="subtract"),
     )
+    # snncc's .pt loader reads these, so `snncc compile model.pt` needs no --dt / --input-shape
+    model.dt = DT
+    model.input_shape = (64,)
+    return model

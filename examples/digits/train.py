@@ -23,8 +23,6 @@ from torch import nn
 
 import snncc.nn as snn
 
-DT = 1e-3  # seconds per step; only sets the exported time constants (tau = dt / (1 - beta))
-
 
 def _build():
     # Loaded by path so the script runs from any directory without installing examples/.
@@ -116,7 +114,7 @@ def train(out: Path, epochs: int = 30, steps: int = 10, seed: int = 0, lr: float
     np.save(out / "test_x.npy", x_te.numpy().astype(np.float32))
     np.save(out / "test_y.npy", y_te.numpy().astype(np.int64))
     meta = {
-        "dt": DT, "T": steps, "encoding": "current", "readout": "spike_count", "accuracy": acc,
+        "dt": float(model.dt), "T": steps, "encoding": "current", "readout": "spike_count", "accuracy": acc,
         "input_shape": [64], "n_test": len(y_te), "epochs": epochs, "seed": seed,
         "train_seconds": round(seconds, 2), "arch": "examples/digits/model.py:build",
     }
