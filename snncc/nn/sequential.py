@@ -40,6 +40,18 @@ class Sequential(nn.Sequential):
             x = apply_layer(layer, x)
         return x
 
+    def step(self, x_t: Tensor, state: dict[str, tuple[Tensor, ...]] | None = None
+             ) -> tuple[Tensor, dict[str, tuple[Tensor, ...]]]:
+        """One time step ``[B, ...]`` with explicit per-neuron state (keyed by layer path),
+        for streaming; ``None`` starts from rest."""
+        state = dict(state or {})
+        for path, layer in named_layers(self):
+            if isinstance(layer, SpikingNeuron):
+                x_t, state[path] = layer.step(x_t, state.get(path))
+            else:
+                x_t = layer(x_t)
+        return x_t, state
+
     def run(self, x: Tensor) -> tuple[Tensor, dict[str, dict[str, Tensor]]]:
         """Output plus, per neuron path, its ``spikes`` and state traces ``[B, T, ...]``."""
         traces: dict[str, dict[str, Tensor]] = {}

@@ -130,3 +130,19 @@ def test_mpbn_cumulative_statistics_match_batchnorm_momentum_none():
     assert torch.allclose(neuron.running_var, reference.running_var, atol=1e-6)
     neuron.reset_running_stats()
     assert neuron.running_mean.abs().sum() == 0 and int(neuron.num_batches_tracked) == 0
+
+
+def test_sequential_stepwise_matches_sequence_run():
+    torch.manual_seed(0)
+    model = snn.Sequential(
+        nn.Conv2d(1, 2, 3), snn.MPBNLIF(2, beta=0.8, threshold=0.2), nn.Flatten(),
+        nn.Linear(8, 3), snn.CubaLIF(alpha=0.5, beta=0.9, threshold=0.1, reset="subtract"),
+    ).eval()
+    x = torch.rand(2, 7, 1, 4, 4) * 3
+    whole = model(x)
+    state, outputs = None, []
+    for t in range(7):
+        y, state = model.step(x[:, t], state)
+        outputs.append(y)
+    assert torch.equal(torch.stack(outputs, 1), whole) and whole.sum() > 0
+    assert sorted(state) == ["1", "4"] and isinstance(state["4"], snn.CubaLIFState)
