@@ -94,19 +94,8 @@ module convcore #(
     wire [31:0] ob32 = {{(32-IW){1'b0}}, out_base};
 
     // ---- event queue append (as in neurocore) ----
-    function [(PIN+1)*QW-1:0] push_positions(input [QW-1:0] n0, input [PIN-1:0] bits);
-        integer j;
-        reg [31:0] n;
-        begin
-            n = {{(32-QW){1'b0}}, n0};
-            for (j = 0; j < PIN; j = j + 1) begin
-                push_positions[j*QW +: QW] = n[QW-1:0];
-                n = n + {31'd0, bits[j]};
-            end
-            push_positions[PIN*QW +: QW] = n[QW-1:0];
-        end
-    endfunction
-    wire [(PIN+1)*QW-1:0] wpos = push_positions(qn, ev_bits);
+    wire [(PIN+1)*QW-1:0] wpos;
+    prefix_positions #(.N(PIN), .W(QW)) u_push_pos (.base(qn), .bits(ev_bits), .pos(wpos));
     wire [PIN*IW-1:0] evidx;
     genvar p;
     generate

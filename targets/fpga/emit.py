@@ -20,7 +20,10 @@ from .netspec import NetSpec
 from .verilog_gen import render_tb, render_top
 
 FORMAT_VERSION = 1
-RTL_LIBRARY = ("neurocore.v", "convcore.v", "neuron_update_inc.v")
+#: synthesisable engine modules, and the fragment they `include; every tool reads these names
+RTL_MODULES = ("neurocore.v", "convcore.v", "prefix_positions.v")
+RTL_INCLUDES = ("neuron_update_inc.v",)
+RTL_LIBRARY = RTL_MODULES + RTL_INCLUDES
 LEAK_CODE = {"none": 0, "shift": 1, "mul": 2}
 RESET_CODE = {"value": 0, "subtract": 1, "none": 2}
 

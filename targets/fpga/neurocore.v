@@ -79,19 +79,8 @@ module neurocore #(
     wire accumulate = c32 * SIMD < total32;
 
     // ---- event queue append: producer lanes in order, positions by prefix count ----
-    function [(PIN+1)*QW-1:0] push_positions(input [QW-1:0] n0, input [PIN-1:0] bits);
-        integer k;
-        reg [31:0] n;
-        begin
-            n = {{(32-QW){1'b0}}, n0};
-            for (k = 0; k < PIN; k = k + 1) begin
-                push_positions[k*QW +: QW] = n[QW-1:0];
-                n = n + {31'd0, bits[k]};
-            end
-            push_positions[PIN*QW +: QW] = n[QW-1:0];
-        end
-    endfunction
-    wire [(PIN+1)*QW-1:0] wpos = push_positions(qn, ev_bits);
+    wire [(PIN+1)*QW-1:0] wpos;
+    prefix_positions #(.N(PIN), .W(QW)) u_push_pos (.base(qn), .bits(ev_bits), .pos(wpos));
     wire [PIN*IW-1:0] evidx;
     genvar p, s;
     generate
@@ -119,19 +108,8 @@ module neurocore #(
     endgenerate
 
     // ---- own spikes of this step: positions in the write bank, indices ----
-    function [(PE+1)*RQW-1:0] own_positions(input [RQW-1:0] n0, input [PE-1:0] bits);
-        integer k;
-        reg [31:0] n;
-        begin
-            n = {{(32-RQW){1'b0}}, n0};
-            for (k = 0; k < PE; k = k + 1) begin
-                own_positions[k*RQW +: RQW] = n[RQW-1:0];
-                n = n + {31'd0, bits[k]};
-            end
-            own_positions[PE*RQW +: RQW] = n[RQW-1:0];
-        end
-    endfunction
-    wire [(PE+1)*RQW-1:0] rwpos = own_positions(rb ? rqn0 : rqn1, out_bits);
+    wire [(PE+1)*RQW-1:0] rwpos;
+    prefix_positions #(.N(PE), .W(RQW)) u_own_pos (.base(rb ? rqn0 : rqn1), .bits(out_bits), .pos(rwpos));
     wire [PE*IW-1:0] ownidx;
     generate
         for (p = 0; p < PE; p = p + 1) begin : own

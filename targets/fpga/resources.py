@@ -124,7 +124,9 @@ def yosys_stat(fpga_dir: str | Path, target: str = "generic",
     if exe is None:
         return None
     synth = {"generic": "synth", "xc7": "synth_xilinx -family xc7"}[target]
-    script = ("read_verilog -defer neurocore.v convcore.v snn_top.v; hierarchy -top snn_top; "
+    from .emit import RTL_MODULES
+
+    script = (f"read_verilog -defer {' '.join(RTL_MODULES)} snn_top.v; hierarchy -top snn_top; "
               f"{synth} -top snn_top -flatten; tee -q -o yosys_stat.txt stat")
     proc = subprocess.run([exe, "-q", "-p", script], cwd=fpga_dir, capture_output=True,
                           text=True, timeout=timeout)

@@ -11,12 +11,12 @@ import numpy as np
 
 from snncc.diagnostics import SnnccError
 
-from .emit import load_config
+from .emit import RTL_INCLUDES, RTL_MODULES, load_config
 from .golden import SimResult, check_input
 from .memimage import slot_neurons
 
-SOURCES = ("neurocore.v", "convcore.v", "snn_top.v", "tb.v")
-INCLUDES = ("neuron_update_inc.v",)
+SOURCES = (*RTL_MODULES, "snn_top.v", "tb.v")
+INCLUDES = RTL_INCLUDES
 
 
 def _tool(name: str) -> str:
@@ -117,6 +117,6 @@ def lint_rtl(fpga_dir: str | Path) -> list[str]:
     """``verilator --lint-only -Wall`` messages for the synthesisable sources (empty =
     clean), or raises SNN501 when Verilator is not installed."""
     proc = subprocess.run([_tool("verilator"), "--lint-only", "-Wall", "--top-module", "snn_top",
-                           "snn_top.v", "neurocore.v", "convcore.v"], cwd=Path(fpga_dir),
+                           "snn_top.v", *RTL_MODULES], cwd=Path(fpga_dir),
                           capture_output=True, text=True)
     return [line for line in proc.stderr.splitlines() if line.startswith("%")]

@@ -14,7 +14,7 @@ def test_byte_identical_output(tmp_path):
     a, b = emit(small_conv_net(), tmp_path / "a"), emit(small_conv_net(), tmp_path / "b")
     names = sorted(p.name for p in a.iterdir())
     assert names == sorted(p.name for p in b.iterdir()) and "tb.v" in names
-    assert len(names) == 2 * 4 + 6  # 4 memories per engine + config + 5 Verilog files
+    assert len(names) == 2 * 4 + 7  # 4 memories per engine + config + 6 Verilog files (3 modules, include, top, tb)
     for n in names:
         assert (a / n).read_bytes() == (b / n).read_bytes(), n
 
