@@ -198,6 +198,12 @@ def _flatten(d: dict, prefix: str, opts: ImportOptions, out_nodes: dict, out_edg
     return entry, exit_
 
 
+def _records_reset(d: dict) -> bool:
+    """True when any node (at any nesting depth) carries snncc's reset-mode metadata."""
+    return any(META_RESET in (nd.get("metadata") or {}) or _records_reset(nd)
+               for nd in d.get("nodes", {}).values())
+
+
 def infer_dt(nodes: dict[str, ir.Node]) -> float | None:
     """snnTorch/Lava-style files encode r = tau_mem / dt; recover dt when that holds everywhere."""
     ratios = []
@@ -242,7 +248,7 @@ def load_nir(path: str, options: ImportOptions | None = None) -> ImportResult:
                                hint="pass --dt to override"))
         else:
             notes.append(_note("dt not recorded in the file and not inferable", hint="pass --dt (seconds)"))
-    if META_RESET not in str(raw) and any(isinstance(n, ir.SpikingNeuron) for n in nodes.values()) and opts.reset is None:
+    if opts.reset is None and not _records_reset(raw) and any(isinstance(n, ir.SpikingNeuron) for n in nodes.values()):
         notes.append(_note("reset mode not recorded (NIR only has reset-to-value); assumed reset to v_reset",
                            hint="pass --reset subtract if the model resets by subtraction"))
     return ImportResult(_ordered(graph.replace(dt=dt)), notes)

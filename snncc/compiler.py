@@ -74,7 +74,9 @@ def compile(  # noqa: A001 - the public verb
         problems.add("SNN105", "the model has time constants but no time step dt", hint="pass --dt (seconds), e.g. --dt 1e-3")
     problems.raise_if_errors()
     tgt = TARGETS.get(target)
-    passes = parse_pipeline(pipeline if isinstance(pipeline, str) else tgt.default_pipeline) if not isinstance(pipeline, list) else pipeline
+    if pipeline is None:
+        pipeline = tgt.default_pipeline
+    passes = parse_pipeline(pipeline) if isinstance(pipeline, str) else list(pipeline)
     context = PassContext(capabilities=tgt.capabilities, calibration=calibration)
     lowered, records = PassManager(passes, verify_each=verify_each, dump_dir=dump_dir, progress=progress).run(graph, context)
     notes += context.notes
