@@ -88,3 +88,11 @@ def compare(before: ir.Graph, after: ir.Graph, x: np.ndarray) -> Comparison:
     spikes = sum(int(a.spikes[n].sum()) for n in shared)
     events = sum(a.spikes[n].numel() for n in shared)
     return Comparison(mismatches, spikes, events, a, b)
+
+
+def full(values, shape):
+    """Per-channel (axis 0) or per-element BN parameters broadcast to the neuron shape."""
+    values = np.asarray(values, dtype=np.float64)
+    if values.shape == tuple(shape):
+        return values
+    return np.broadcast_to(values.reshape(shape[0], *([1] * (len(shape) - 1))), shape)

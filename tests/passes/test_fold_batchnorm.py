@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fold_netkit import bn_params, chain, compare, layer, neuron, out_shape, spikes_in
+from fold_netkit import bn_params, chain, full, compare, layer, neuron, out_shape, spikes_in
 from snncc import ir
 from snncc.passbase import PassContext
 from snncc.passes.fold_batchnorm import FoldBatchnorm
@@ -14,15 +14,9 @@ from snncc.passes.fold_batchnorm import FoldBatchnorm
 PROPERTY = settings(max_examples=25, deadline=None, derandomize=True)
 
 
-def _full(values, shape):
-    values = np.asarray(values, dtype=np.float64)
-    if values.shape == tuple(shape):
-        return values
-    return np.broadcast_to(values.reshape(shape[0], *([1] * (len(shape) - 1))), shape)
-
 
 def _scale(p, shape):
-    return _full(p.gamma, shape) / np.sqrt(_full(p.var, shape) + p.eps)
+    return full(p.gamma, shape) / np.sqrt(full(p.var, shape) + p.eps)
 
 
 @PROPERTY
@@ -37,7 +31,7 @@ def test_bn_into_producer_is_exact(seed, layer_kind, kind, reset, comparator, el
     # element-wise BN folds into a conv only with one value per channel: use per-element arrays of that form
     p = bn_params(shape[:1], rng, negative=0.4, tiny=tiny)
     if elementwise:
-        p = ir.BatchNormParams(*(_full(getattr(p, k), shape) for k in ("mean", "var", "gamma", "beta")), eps=p.eps)
+        p = ir.BatchNormParams(*(full(getattr(p, k), shape) for k in ("mean", "var", "gamma", "beta")), eps=p.eps)
     graph = chain(("w", weights), ("bn", ir.BatchNorm(params=p)), ("cell", neuron(kind, shape, rng, reset, comparator)))
     result = FoldBatchnorm().run(graph, PassContext())
     assert result.changes == {"into_weights": ["bn->w"]}

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fold_netkit import bn_params, chain, compare, layer, neuron, out_shape, spikes_in
+from fold_netkit import bn_params, chain, full, compare, layer, neuron, out_shape, spikes_in
 from snncc import ir
 from snncc.diagnostics import SnnccError
 from snncc.passbase import PassContext
@@ -16,18 +16,12 @@ from snncc.target import Capabilities
 PROPERTY = settings(max_examples=25, deadline=None, derandomize=True)
 
 
-def _full(values, shape):
-    values = np.asarray(values, dtype=np.float64)
-    if values.shape == tuple(shape):
-        return values
-    return np.broadcast_to(values.reshape(shape[0], *([1] * (len(shape) - 1))), shape)
-
 
 def _theta(node):
     """Membrane-unit threshold from the paper's algebra (frontends.md §3.2)."""
     p, shape = node.membrane_bn, node.shape
-    gamma, mean, beta = (_full(getattr(p, k), shape) for k in ("gamma", "mean", "beta"))
-    s = np.sqrt(_full(p.var, shape) + p.eps)
+    gamma, mean, beta = (full(getattr(p, k), shape) for k in ("gamma", "mean", "beta"))
+    s = np.sqrt(full(p.var, shape) + p.eps)
     return mean + (np.asarray(node.v_threshold) - beta) * s / gamma, np.sign(gamma)
 
 
