@@ -13,6 +13,7 @@ from .analysis import resource_summary
 from .artifacts import atomic_directory, write_json
 from .diagnostics import Diagnostic, DiagnosticList, SnnccError
 from .ir import Graph, verify
+from .ir.serialize import save_graph
 from .loading import LoadOptions, load_model
 from .passbase import Pass, PassContext
 from .pipeline import PassManager, PassRecord, parse_pipeline, pipeline_spec
@@ -98,7 +99,9 @@ def compile(  # noqa: A001 - the public verb
     result = CompileResult(lowered, tgt.name, manifest["pipeline"], records, notes, manifest, context=context)
     if out_dir is not None:
         with atomic_directory(out_dir) as staging:
-            artifacts = tgt.emit(lowered, staging, context)
+            # the lowered graph, for `snncc run OUT --backend reference` on every target
+            save_graph(lowered, os.path.join(staging, "ir"))
+            artifacts = ["ir/graph.json", "ir/graph.npz", *tgt.emit(lowered, staging, context)]
             manifest["artifacts"] = sorted(artifacts)
             write_json(os.path.join(staging, "manifest.json"), manifest)
         result.out_dir, result.artifacts = out_dir, manifest["artifacts"]

@@ -5,7 +5,7 @@ Generic passes read :class:`Capabilities` and never branch on a target's name.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Mapping
 
 from .ir import Comparator, Graph, ResetMode
 
@@ -40,6 +40,8 @@ class Target:
     capabilities: Capabilities
     default_pipeline: str
     description: str = ""
+    #: backend name -> "module:function" (see snncc.runtime.backend); "reference" is implicit
+    backends: Mapping[str, str] = field(default_factory=dict)
 
     def emit(self, graph: Graph, out_dir: str, context: Any) -> list[str]:
         """Write the target's artifacts under ``out_dir``; return their relative paths."""

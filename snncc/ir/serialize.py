@@ -47,6 +47,7 @@ def _decode(value, arrays):
 
 
 def save_graph(graph: Graph, directory: str, stem: str = "graph") -> None:
+    os.makedirs(directory, exist_ok=True)
     arrays: dict[str, np.ndarray] = {}
     nodes = {}
     for name, node in graph.nodes.items():

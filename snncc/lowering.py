@@ -1,0 +1,206 @@
+"""The layer view every target lowers from: populations and the projections between them.
+
+A *population* is an Input node or a neuron node (any :class:`snncc.ir.Neuron`). A
+*projection* is the linear map from one population to a neuron or Output node, through
+a chain of stateless linear nodes (Affine, Linear, Conv, pools, Flatten, Scale,
+BatchNorm) and at most one Delay. Several projections into one node are summed, as
+edges are in the IR. Hardware targets turn projections into connection matrices (or
+conv descriptors, when ``chain`` is a single convolution), and populations into cores.
+
+Timing: the reference simulator delivers feed-forward values in the same step and a
+back edge (a recurrent loop) one step later. A target whose every connection needs
+``min_latency`` steps runs population ``p`` ``lag[p]`` steps behind the reference; see
+:func:`schedule`, which also gives the extra delay each connection needs so the target
+computes exactly what the reference does, just later.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import torch
+
+from snncc.diagnostics import Diagnostic, SnnccError
+from snncc.ir import (
+    AvgPool2d, BatchNorm, Conv1d, Conv2d, Delay, Flatten, Graph, Input, Linear, Affine, Neuron,
+    Output, Scale, SumPool2d, evaluation_order, infer_shapes,
+)
+
+LINEAR_KINDS = (Affine, Linear, Conv1d, Conv2d, SumPool2d, AvgPool2d, Flatten, Scale, BatchNorm)
+
+__all__ = ["Projection", "LayerGraph", "layer_graph", "schedule", "LINEAR_KINDS"]
+
+
+def is_population(node) -> bool:
+    return isinstance(node, (Input, Neuron))
+
+
+@dataclass(frozen=True)
+class Projection:
+    """``src`` (population) -> ``dst`` (neuron or Output) through ``chain`` (node names,
+    in data-flow order). ``back`` is True when the last edge into ``dst`` closes a
+    recurrent loop (the reference delivers it one step late)."""
+
+    src: str
+    dst: str
+    chain: tuple[str, ...]
+    back: bool = False
+
+    @property
+    def name(self) -> str:
+        return f"{self.src}->{self.dst}"
+
+
+@dataclass(frozen=True, eq=False)
+class LayerGraph:
+    graph: Graph
+    populations: tuple[str, ...]
+    projections: tuple[Projection, ...]
+
+    @cached_property
+    def _shapes(self):
+        return infer_shapes(self.graph)
+
+    def shape(self, name: str) -> tuple[int, ...]:
+        node = self.graph.nodes[name]
+        if isinstance(node, Input):
+            return tuple(node.shape)
+        return tuple(self._shapes.input_shapes.get(name) or node.declared_input_shape())
+
+    def size(self, name: str) -> int:
+        return math.prod(self.shape(name))
+
+    def into(self, dst: str) -> list[Projection]:
+        return [p for p in self.projections if p.dst == dst]
+
+    def out_of(self, src: str) -> list[Projection]:
+        return [p for p in self.projections if p.src == src]
+
+    def neurons(self) -> list[str]:
+        return [p for p in self.populations if not isinstance(self.graph.nodes[p], Input)]
+
+    def delays(self, projection: Projection) -> np.ndarray | None:
+        """Delay in steps per source element, or None when the chain has no Delay node."""
+        delay_nodes = [n for n in projection.chain if isinstance(self.graph.nodes[n], Delay)]
+        if not delay_nodes:
+            return None
+        node = self.graph.nodes[delay_nodes[0]]
+        steps = np.rint(np.asarray(node.delay, dtype=float) / self.graph.dt).astype(np.int64).reshape(-1)
+        if projection.chain.index(delay_nodes[0]) != 0 and np.unique(steps).size > 1:
+            raise SnnccError.single(
+                "SNN130", "a per-element Delay must act directly on a population's output",
+                node=delay_nodes[0], hint="move the Delay before the synapse or make it uniform")
+        return steps if steps.size == self.size(projection.src) else np.full(self.size(projection.src), steps[0])
+
+    def matrix(self, projection: Projection, dtype=torch.float64) -> np.ndarray:
+        """The dense weight matrix ``[size(dst), size(src)]`` of the projection (no bias)."""
+        n_src = self.size(projection.src)
+        basis = torch.eye(n_src, dtype=dtype).reshape(n_src, *self.shape(projection.src))
+        out = self._evaluate(projection.dst, {projection.src: basis}, n_src, dtype)
+        zero = self._evaluate(projection.dst, {}, 1, dtype)
+        return (out - zero).reshape(n_src, -1).T.contiguous().numpy()
+
+    def bias(self, dst: str, dtype=torch.float64) -> np.ndarray:
+        """Constant current into ``dst`` from the biases along all its chains (all inputs zero)."""
+        return self._evaluate(dst, {}, 1, dtype).reshape(-1).numpy()
+
+    def _evaluate(self, dst: str, sources: dict[str, torch.Tensor], batch: int, dtype) -> torch.Tensor:
+        from snncc.runtime.reference import _kernel
+
+        graph, memo = self.graph, {}
+        back = {(p.src, p.dst) for p in self.projections if p.back and not p.chain}
+        back |= {(p.chain[-1], p.dst) for p in self.projections if p.back and p.chain}
+
+        def value(name: str) -> torch.Tensor:
+            if name in memo:
+                return memo[name]
+            node = graph.nodes[name]
+            if is_population(node):
+                out = sources.get(name)
+                if out is None:
+                    out = torch.zeros(batch, *self.shape(name), dtype=dtype)
+            else:
+                if isinstance(node, Delay):  # a delay only shifts in time; the map is the identity
+                    kernel_step = lambda x: x  # noqa: E731
+                else:
+                    kernel_step = _kernel(node, graph.dt, dtype).step
+                terms = [value(e.src) for e in graph.incoming(name)]
+                drive = sum(t.reshape(terms[0].shape) for t in terms)
+                shape = self._shapes.input_shapes.get(name)
+                if shape is not None:
+                    drive = drive.reshape(drive.shape[0], *shape)
+                out = kernel_step(drive)
+            memo[name] = out
+            return out
+
+        terms = [value(e.src) for e in graph.incoming(dst)]
+        total = sum(t.reshape(t.shape[0], -1) for t in terms)
+        return total if terms else torch.zeros(batch, self.size(dst), dtype=dtype)
+
+
+def layer_graph(graph: Graph) -> LayerGraph:
+    """Populations and projections of ``graph``; SNN131 for a node that is neither."""
+    _, back_edges = evaluation_order(graph)
+    problems: list[Diagnostic] = []
+    projections: list[Projection] = []
+    for name, node in graph.nodes.items():
+        if not (isinstance(node, (Neuron, Output))):
+            if not is_population(node) and not isinstance(node, (*LINEAR_KINDS, Delay)):
+                problems.append(Diagnostic(
+                    "SNN131", f"{node.kind} cannot be lowered to a synapse or neuron", node=name,
+                    hint="remove it or add a lowering for it"))
+            continue
+        for edge in graph.incoming(name):
+            for src, chain in _walk_back(graph, edge.src):
+                projections.append(Projection(src, name, chain, back=(edge.src, name) in back_edges))
+    if problems:
+        raise SnnccError(problems)
+    populations = tuple(n for n, node in graph.nodes.items() if is_population(node))
+    return LayerGraph(graph, populations, tuple(projections))
+
+
+def _walk_back(graph: Graph, name: str, chain: tuple[str, ...] = ()) -> list[tuple[str, tuple[str, ...]]]:
+    node = graph.nodes[name]
+    if is_population(node):
+        return [(name, chain)]
+    found = []
+    for src in graph.predecessors(name):
+        found += _walk_back(graph, src, (name, *chain))
+    return found
+
+
+def schedule(layers: LayerGraph, min_latency: int = 1) -> tuple[dict[str, int], dict[Projection, int]]:
+    """Per population, the lag behind the reference; per projection, the extra delay
+    (beyond ``min_latency`` and the chain's own Delay) that keeps the arithmetic equal.
+
+    Constraint per projection: lag[dst] = lag[src] + min_latency + extra - back. Lags
+    are the longest feed-forward paths; SNN132 when a recurrent loop spans more than
+    one population, which no target with ``min_latency`` > 0 can run exactly.
+    """
+    lag = {p: 0 for p in layers.populations}
+    forward = [p for p in layers.projections if not p.back]
+    for _ in range(len(layers.populations) + 1):  # longest path by relaxation (graph is a DAG)
+        changed = False
+        for p in forward:
+            if p.dst in lag and lag[p.src] + min_latency > lag[p.dst]:
+                lag[p.dst] = lag[p.src] + min_latency
+                changed = True
+        if not changed:
+            break
+    extra: dict[Projection, int] = {}
+    problems = []
+    for p in layers.projections:
+        if p.dst not in lag:  # into an Output
+            continue
+        need = lag[p.dst] - lag[p.src] - min_latency + (1 if p.back else 0)
+        if need < 0:
+            problems.append(Diagnostic(
+                "SNN132", f"recurrent loop {p.src} -> {p.dst} spans several layers; with a "
+                f"{min_latency}-step synaptic latency the target cannot match the reference timing",
+                node=p.dst, hint="keep recurrence within one layer (self-recurrent weights)"))
+        extra[p] = max(need, 0)
+    if problems:
+        raise SnnccError(problems)
+    return lag, extra
