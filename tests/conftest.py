@@ -19,3 +19,26 @@ def pytest_configure(config):
     import torch
 
     torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="session")
+def digits(tmp_path_factory):
+    """The trained digits example (examples/digits/train.py, default settings), trained once
+    per test session and shared by xdist workers through a file lock. Returns the directory
+    with model.pt, test_x.npy, test_y.npy and meta.json."""
+    import importlib.util
+    from pathlib import Path
+
+    from filelock import FileLock
+
+    root = tmp_path_factory.getbasetemp().parent
+    out = root / "digits-trained"
+    with FileLock(str(root / "digits.lock")):
+        if not (out / "meta.json").exists():
+            spec = importlib.util.spec_from_file_location("digits_train", os.path.join(REPO, "examples", "digits", "train.py"))
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            import torch
+
+            module.train(Path(out), threads=torch.get_num_threads())
+    return out

@@ -1,7 +1,7 @@
 """Architecture of the digits example: ``build()`` gives the untrained network.
 
 Load a state dict with ``--arch examples/digits/model.py:build``. The network runs
-on current-coded sequences ``[B, T, 64]`` (8x8 image / 16, repeated for T steps):
+on spike-coded sequences ``[B, T, 64]`` (see train.py's ``encode_spikes``):
 
     Linear(64, 128) -> MPBN-LIF(128, channel-wise) -> Linear(128, 10) -> LIF(10)
 
@@ -23,7 +23,8 @@ def build() -> nn.Module:
         nn.Linear(64, HIDDEN),
         snn.MPBNLIF(HIDDEN, beta=0.8, threshold=1.0, mode="channel"),
         nn.Linear(HIDDEN, CLASSES),
-        snn.LIF(beta=0.9, threshold=1.0, reset="subtract"),
+        # reset to zero everywhere: the one reset Lava's LIF (and so Loihi 2) implements
+        snn.LIF(beta=0.9, threshold=1.0, reset="zero"),
     )
     # snncc's .pt loader reads these, so `snncc compile model.pt` needs no --dt / --input-shape
     model.dt = DT

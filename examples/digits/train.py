@@ -2,10 +2,12 @@
 
     .venv/bin/python examples/digits/train.py --out DIR
 
-Current coding: the image scaled to [0, 1] is a constant input current for T
-steps; the prediction is the output neuron with the most spikes (ties go to the
-lowest index). Writes to DIR: ``model.pt`` (the whole module, eval mode),
-``test_x.npy`` ([N, T, 64] float32), ``test_y.npy`` (int64) and ``meta.json``.
+Spike coding: each pixel, scaled to [0, 1], drives a deterministic integrate-and-fire
+encoder (a spike at step t when floor((t + 1) p) > floor(t p)), so a pixel of value p
+spikes about p T times. Binary spikes are what every hardware target takes as input.
+The prediction is the output neuron with the most spikes (ties go to the lowest index).
+Writes to DIR: ``model.pt`` (the whole module, eval mode), ``test_x.npy`` ([N, T, 64]
+float32 of 0/1), ``test_y.npy`` (int64) and ``meta.json``.
 Seeded and deterministic on CPU.
 """
 from __future__ import annotations
@@ -33,7 +35,7 @@ def _build():
 
 
 def load_split(steps: int, seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Current-coded train/test sequences [N, T, 64] and labels (stratified 75/25 split)."""
+    """Spike-coded train/test sequences [N, T, 64] and labels (stratified 75/25 split)."""
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
@@ -41,8 +43,14 @@ def load_split(steps: int, seed: int) -> tuple[torch.Tensor, torch.Tensor, torch
     images = (digits.data / 16.0).astype(np.float32)
     x_tr, x_te, y_tr, y_te = train_test_split(images, digits.target, test_size=0.25, random_state=seed,
                                               stratify=digits.target)
-    encode = lambda a: torch.from_numpy(a)[:, None, :].repeat(1, steps, 1)  # noqa: E731
+    encode = lambda a: torch.from_numpy(encode_spikes(a, steps))  # noqa: E731
     return encode(x_tr), torch.from_numpy(y_tr), encode(x_te), torch.from_numpy(y_te)
+
+
+def encode_spikes(images: np.ndarray, steps: int) -> np.ndarray:
+    """Deterministic rate code [N, 64] in [0, 1] -> [N, T, 64] float32 spikes."""
+    counts = np.floor(np.arange(steps + 1)[None, :, None] * images[:, None, :] + 1e-9)
+    return (np.diff(counts, axis=1) > 0).astype(np.float32)
 
 
 def spike_counts(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
@@ -71,7 +79,7 @@ def recalibrate(model: nn.Module, x: torch.Tensor, batch_size: int) -> None:
         layer.momentum = momentum
 
 
-def train(out: Path, epochs: int = 30, steps: int = 10, seed: int = 0, lr: float = 5e-3,
+def train(out: Path, epochs: int = 30, steps: int = 16, seed: int = 0, lr: float = 5e-3,
           batch_size: int = 64, threads: int = 2, freeze_epochs: int | None = None,
           finetune_lr_scale: float = 0.1) -> dict:
     freeze_epochs = epochs // 3 if freeze_epochs is None else freeze_epochs
@@ -114,7 +122,7 @@ def train(out: Path, epochs: int = 30, steps: int = 10, seed: int = 0, lr: float
     np.save(out / "test_x.npy", x_te.numpy().astype(np.float32))
     np.save(out / "test_y.npy", y_te.numpy().astype(np.int64))
     meta = {
-        "dt": float(model.dt), "T": steps, "encoding": "current", "readout": "spike_count", "accuracy": acc,
+        "dt": float(model.dt), "T": steps, "encoding": "spikes", "readout": "spike_count", "accuracy": acc,
         "input_shape": [64], "n_test": len(y_te), "epochs": epochs, "seed": seed,
         "train_seconds": round(seconds, 2), "arch": "examples/digits/model.py:build",
     }
@@ -126,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True, help="output directory")
     parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--steps", type=int, default=10, help="time steps T per sample")
+    parser.add_argument("--steps", type=int, default=16, help="time steps T per sample")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     meta = train(args.out, epochs=args.epochs, steps=args.steps, seed=args.seed)
