@@ -1,0 +1,61 @@
+"""snncc.lowering: projection matrices against the reference simulator, and the schedule."""
+import numpy as np
+import pytest
+import torch
+
+from snncc.diagnostics import SnnccError
+from snncc.ir import IF, Affine, Conv2d, Edge, Flatten, Graph, Input, Output, SumPool2d
+from snncc.lowering import layer_graph, schedule
+from snncc.runtime import simulate
+
+BIG = 1e9  # thresholds no input reaches: the IF membrane after one step is its input current
+
+
+def _if(n):
+    return IF(r=np.ones(n), v_threshold=np.full(n, BIG), v_reset=np.zeros(n))
+
+
+def test_conv_pool_chain_matrix_and_bias_equal_the_simulated_input_current():
+    rng = np.random.default_rng(0)
+    conv = Conv2d(weight=rng.normal(size=(3, 2, 3, 3)), bias=rng.normal(size=3), input_shape=(2, 6, 6), padding=(1, 1))
+    graph = Graph.sequential(
+        Input(shape=(2, 6, 6)), conv, SumPool2d(kernel_size=(2, 2), stride=(2, 2)), Flatten(input_shape=(3, 3, 3)), _if(27),
+        names=["in", "conv", "pool", "flat", "n"])
+    layers = layer_graph(graph)
+    (proj,) = layers.into("n")
+    assert proj.src == "in" and proj.chain == ("conv", "pool", "flat") and not proj.back
+    matrix, bias = layers.matrix(proj), layers.bias("n")
+    assert matrix.shape == (27, 72)
+    x = rng.random((4, 1, 2, 6, 6))
+    v = simulate(graph, torch.from_numpy(x)).states["n"]["v"][:, 0].reshape(4, -1).numpy()
+    np.testing.assert_allclose(x.reshape(4, -1) @ matrix.T + bias, v, rtol=1e-12, atol=1e-12)
+
+
+def _recurrent(cross_layer: bool) -> Graph:
+    rng = np.random.default_rng(1)
+    aff = lambda o, i: Affine(weight=rng.normal(size=(o, i)), bias=np.zeros(o))  # noqa: E731
+    nodes = {"in": Input(shape=(3,)), "fc1": aff(4, 3), "a": _if(4), "fc2": aff(5, 4), "b": _if(5),
+             "rec": aff(4, 5) if cross_layer else aff(5, 5), "out": Output(shape=(5,))}
+    edges = [Edge("in", "fc1"), Edge("fc1", "a"), Edge("a", "fc2"), Edge("fc2", "b"), Edge("b", "out"),
+             Edge("b", "rec"), Edge("rec", "a" if cross_layer else "b")]
+    return Graph(nodes, edges)
+
+
+def test_schedule_lags_layers_and_keeps_self_recurrence_at_one_step():
+    layers = layer_graph(_recurrent(cross_layer=False))
+    lag, extra = schedule(layers, min_latency=1)
+    assert lag == {"in": 0, "a": 1, "b": 2}
+    rec = next(p for p in layers.projections if p.chain == ("rec",))
+    assert rec.back and rec.src == rec.dst == "b"
+    assert all(v == 0 for v in extra.values())
+    # a target with same-step synapses needs one extra step on the recurrent edge only
+    lag0, extra0 = schedule(layers, min_latency=0)
+    assert set(lag0.values()) == {0} and extra0[rec] == 1 and sum(extra0.values()) == 1
+
+
+def test_recurrence_across_layers_is_rejected_for_latency_one_targets():
+    layers = layer_graph(_recurrent(cross_layer=True))
+    with pytest.raises(SnnccError) as info:
+        schedule(layers, min_latency=1)
+    assert info.value.diagnostics[0].code == "SNN132"
+    schedule(layers, min_latency=0)  # fine when synapses are same-step
