@@ -61,21 +61,24 @@ class EngineImage:
             raise SnnccError.single("SNN405", f"accumulator overflow in {self.cfg['name']}")
 
     def step(self, v: np.ndarray, queue: list[int]) -> StepOut:
-        """One time step: per group, ceil(active / SIMD) accumulate cycles + 1 update."""
+        """One time step: per group, ceil(active / SIMD) accumulate cycles + 1 update.
+        All groups are computed at once; the accumulator after every cycle of every
+        group is still checked (the groups are independent, so the order is immaterial)."""
         e = self.cfg
         nf, pe, simd, cols = e["nf"], e["pe"], e["simd"], e["n_in"] + e["n_rec"]
         q = np.asarray(queue, dtype=np.int64)
         nch = -(-len(q) // simd)
-        cycles, out_q, v_new = 0, [], np.empty_like(v)
-        for g in range(nf):
-            acc = np.zeros(pe, dtype=np.int64)
-            for c in range(nch):  # one accumulate cycle: SIMD synapses for all PE lanes
-                acc = acc + self.w[g * cols + q[c * simd:(c + 1) * simd]].sum(axis=0)
-                self._check_acc(acc)
-            cycles += nch
-            v_new[g], spk = self._update(v[g], acc, g)
-            cycles += 1  # update cycle: write v, push the group's spikes downstream
-            out_q += [g * pe + p for p in range(pe) if spk[p]]
+        acc = np.zeros((nf, pe), dtype=np.int64)
+        if nch:  # chunk c of group g: SIMD queue entries (zero-padded past the end)
+            words = self.w.reshape(nf, cols, pe)[:, q, :]
+            padded = np.zeros((nf, nch * simd, pe), dtype=np.int64)
+            padded[:, :len(q)] = words
+            partial = padded.reshape(nf, nch, simd, pe).sum(axis=2).cumsum(axis=1)
+            self._check_acc(partial)
+            acc = partial[:, -1]
+        v_new, spk = self._update(v, acc, slice(None))
+        out_q = np.flatnonzero(spk.reshape(-1)).tolist()  # group-major, lane order: g * PE + p
+        cycles = nf * (nch + 1)  # per group: accumulate cycles + 1 update cycle
         return StepOut(v_new, out_q, cycles + 1, len(q) * e["n_out"], len(q) * nf)
 
 
