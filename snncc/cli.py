@@ -182,5 +182,121 @@ def targets():
     _console().print(table)
 
 
+# ----------------------------------------------------------------------------- run / bench
+
+input_options = [
+    click.option("--input", "-i", "input_path", required=True, type=click.Path(dir_okay=False),
+                 help="Input: .npy/.npz array [T, ...] or [B, T, ...], or events (x, y, polarity, t) as .npz/.npy/.csv."),
+    click.option("--time-unit", type=click.Choice(["s", "ms", "us"]), default="us", show_default=True,
+                 help="Unit of event timestamps."),
+    click.option("--steps", type=int, default=None, help="Time steps for events (default: up to the last event)."),
+    click.option("--event-mode", type=click.Choice(["binary", "count"]), default="binary", show_default=True,
+                 help="Several events in one step: one spike, or their count."),
+    click.option("--sensor", default=None, help="Sensor W,H for events into a flat input."),
+    click.option("--limit", type=int, default=None, help="Use only the first N samples."),
+]
+
+
+def with_input_options(fn):
+    for option in reversed(input_options):
+        fn = option(fn)
+    return fn
+
+
+def _read_input(artifact, path, time_unit, steps, event_mode, sensor, limit):
+    from .api import load_input
+
+    size = tuple(int(d) for d in sensor.split(",")) if sensor else None
+    loaded = load_input(path, artifact, time_unit=time_unit, steps=steps, mode=event_mode, sensor=size)
+    for note in loaded.notes:
+        click.echo(f"note: {note}", err=True)
+    return loaded.x[:limit] if limit else loaded.x, loaded
+
+
+def _save_npy(path: str, array) -> None:
+    """np.save through a temporary sibling, so a failed run leaves no half-written file."""
+    import os
+
+    import numpy as np
+
+    partial = f"{path}.partial"
+    with open(partial, "wb") as handle:
+        np.save(handle, array)
+    os.replace(partial, path)
+
+
+@main.command("run")
+@click.argument("artifact", type=click.Path(file_okay=False))
+@with_input_options
+@click.option("--backend", "-b", default="reference", show_default=True, help="Backend (see the target's list).")
+@click.option("--output", "-o", "out_path", type=click.Path(dir_okay=False), default=None,
+              help="Write the graph output [B, T, n] (spikes) here as .npy.")
+@click.option("--record-state", is_flag=True, help="Also write per-layer spikes and states (model units) to OUTPUT.state.npz.")
+@_handle_errors
+def run_cmd(artifact, input_path, time_unit, steps, event_mode, sensor, limit, backend, out_path, record_state):
+    """Run a compiled ARTIFACT directory on an input with one backend."""
+    from .api import load_artifact
+    from .runtime.backend import run
+    from .runtime_cli import print_run
+
+    art = load_artifact(artifact)
+    x, loaded = _read_input(art, input_path, time_unit, steps, event_mode, sensor, limit)
+    result = run(art, x, backend, record_state=record_state)
+    print_run(_console(), art, result, *x.shape[:2])
+    if out_path:
+        output = result.output if loaded.batched else result.output[0]
+        _save_npy(out_path, output)
+        if record_state:
+            from .artifacts import write_npz
+
+            arrays = {f"{layer}.spikes": s for layer, s in result.spikes.items()}
+            for layer, states in result.states.items():
+                scale = float(result.state_scale.get(layer, 1.0))
+                arrays.update({f"{layer}.{name}": value.astype("float64") * scale for name, value in states.items()})
+            write_npz(out_path[:-4] + ".state.npz" if out_path.endswith(".npy") else out_path + ".state.npz", arrays)
+        click.echo(f"wrote {out_path}")
+
+
+@main.command("bench")
+@click.argument("artifact", type=click.Path(file_okay=False))
+@with_input_options
+@click.option("--labels", type=click.Path(dir_okay=False), default=None, help="Integer labels [B] (.npy) for accuracy.")
+@click.option("--backends", default=None, help="Comma-separated backends (default: all of the target's).")
+@click.option("--baseline", default=None, help="Backend the others are compared with (default: golden, else the first).")
+@click.option("--tolerance", type=float, default=None,
+              help="Minimum per-layer spike agreement for every pair (default: exact between integer backends).")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None, help="Write the report as JSON.")
+@_handle_errors
+def bench_cmd(artifact, input_path, time_unit, steps, event_mode, sensor, limit, labels, backends, baseline, tolerance, json_path):
+    """Run several backends on the same input; compare spikes layer by layer (exit 1 on disagreement)."""
+    from .api import load_artifact
+    from .artifacts import write_json
+    from .runtime.bench import bench
+    from .runtime_cli import print_bench
+
+    art = load_artifact(artifact)
+    x, _ = _read_input(art, input_path, time_unit, steps, event_mode, sensor, limit)
+    y = _labels(labels, limit)
+    report = bench(art, x, [b.strip() for b in backends.split(",") if b.strip()] if backends else None,
+                   labels=y, baseline=baseline, tolerance=tolerance)
+    print_bench(_console(), report)
+    if json_path:
+        write_json(json_path, report.to_dict())
+    if not report.passed:
+        sys.exit(1)
+
+
+def _labels(path, limit):
+    if path is None:
+        return None
+    import numpy as np
+
+    try:
+        labels = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise SnnccError.single("SNN604", f"cannot read labels: {exc}", file=path, hint="save them with numpy.save") from None
+    return labels[:limit] if limit else labels
+
+
 if __name__ == "__main__":
     main()
