@@ -13,6 +13,8 @@ Public API::
     fold(spec, target_cycles, budget)                 # PE/SIMD search
     estimate_engine(...), yosys_stat(fpga_dir)        # resources
     energy.estimate_energy(cycle_sim_result)          # energy per inference
+    TARGET                                            # the compiler target (target.py)
+    lower.lower(graph) -> FpgaLowering                # canonical integer IR -> NetSpec
 
 The arithmetic contract is in contract.py and docs/fpga-arithmetic.md.
 """
@@ -24,9 +26,10 @@ from .golden import SimResult, run_golden
 from .netspec import Conv2dGeometry, LayerSpec, LeakSpec, NetSpec
 from .resources import Resources, estimate_engine, yosys_stat
 from .rtl import lint_rtl, run_rtl
+from .target import TARGET
 
 __all__ = [
     "CoSimReport", "Conv2dGeometry", "FoldingResult", "LayerSpec", "LeakSpec", "NetSpec",
-    "Resources", "SimResult", "build_config", "cosimulate", "emit", "estimate_engine", "fold",
+    "Resources", "SimResult", "TARGET", "build_config", "cosimulate", "emit", "estimate_engine", "fold",
     "lint_rtl", "run_cycle_sim", "run_golden", "run_rtl", "yosys_stat",
 ]
