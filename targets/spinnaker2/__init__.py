@@ -7,6 +7,10 @@ Typical use::
     emit(spec, "OUT")                         # validates, writes OUT/spinnaker2/
     result = run_emitted("OUT", {"input": spikes})   # [B, T, n] per population
     result.pe.table()                         # per-PE packets, events, time per step
+
+The compiler target is ``TARGET`` (target.py): ``lower.lower(graph)`` turns the canonical
+integer IR into a NetSpec, ``emit`` writes it, backend ``spinnaker2-emu`` (backends.py)
+runs the emulator on a compiled directory.
 """
 from pathlib import Path
 from typing import Mapping
@@ -26,6 +30,7 @@ from .netspec import (
 )
 from .nir_import import dense_projection_from_nir, lif_population_from_nir, nir_weight_scale
 from .pe_model import CycleCosts, PEStats
+from .target import TARGET
 from .validate import Violation, check, find_violations, validate
 
 
@@ -36,7 +41,7 @@ def run_emitted(out: str | Path, inputs: Mapping[str, np.ndarray], **kwargs) -> 
 
 __all__ = [
     "Conv2DParams", "CycleCosts", "EmulatorResult", "NetSpec", "NeuronParams", "PEStats",
-    "Population", "Projection", "RunOptions", "SpiNNaker2Limits", "Violation", "check",
+    "Population", "Projection", "RunOptions", "SpiNNaker2Limits", "TARGET", "Violation", "check",
     "dense_projection_from_nir", "emit", "find_violations", "lif_population_from_nir", "load",
     "nir_weight_scale", "run", "run_emitted", "validate", "validate_netlist_json",
 ]

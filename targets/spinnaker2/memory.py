@@ -66,28 +66,40 @@ def _synapse_bytes(spec: NetSpec, post: Population, lim: SpiNNaker2Limits) -> li
                     lim.mpt_entry_bytes * pre.n_cores
             continue
         conns = proj.connection_list()
-        for p, (s, e) in enumerate(slices):
-            on_pe = conns[(conns[:, 1] >= s) & (conns[:, 1] < e)]
-            if not len(on_pe):
-                continue
-            _, counts = np.unique(on_pe[:, 0], return_counts=True)
-            row_words = -(-(counts * syn_bytes) // 4)  # rows are word aligned
-            totals[p] += int(len(counts) * lim.row_header_bytes + 4 * row_words.sum())
-            source_pes = np.unique(on_pe[:, 0] // max(pre.max_atoms_per_core, 1))
-            totals[p] += lim.mpt_entry_bytes * len(source_pes)
+        if not len(conns):
+            continue
+        pe_of = np.minimum(conns[:, 1] // max(post.max_atoms_per_core, 1), len(slices) - 1)
+        # synapses per (source neuron, target PE): one row each, word aligned
+        counts = np.bincount(conns[:, 0] * len(slices) + pe_of,
+                             minlength=pre.size * len(slices)).reshape(pre.size, len(slices))
+        row_words = -(-(counts * syn_bytes) // 4)
+        rows = (counts > 0).sum(axis=0)
+        # one master-population-table entry per source PE with a row on this PE
+        pre_idx, pe_idx = np.nonzero(counts)
+        src_pes = np.zeros((pre.n_cores, len(slices)), dtype=bool)
+        src_pes[pre_idx // max(pre.max_atoms_per_core, 1), pe_idx] = True
+        syn = rows * lim.row_header_bytes + 4 * row_words.sum(axis=0) + \
+            lim.mpt_entry_bytes * src_pes.sum(axis=0)
+        totals = [t + int(b) for t, b in zip(totals, syn)]
     return totals
+
+
+def population_memory(spec: NetSpec, pop: Population, lim: SpiNNaker2Limits,
+                      first_pe: int = 0) -> list[PEMemory]:
+    """DTCM use of the PEs of one population (numbered from ``first_pe``)."""
+    syn = _synapse_bytes(spec, pop, lim)
+    return [PEMemory(pe=first_pe + k, population=pop.name, start=s, stop=e,
+                     fixed_bytes=lim.pe_fixed_bytes, synapse_bytes=syn[k],
+                     neuron_bytes=neuron_bytes(pop, e - s, lim),
+                     recording_bytes=recording_bytes(pop, e - s, spec.run.timesteps, lim))
+            for k, (s, e) in enumerate(pop.slices())]
 
 
 def pe_memory(spec: NetSpec, lim: SpiNNaker2Limits) -> list[PEMemory]:
     """DTCM use of every PE, in :meth:`NetSpec.pe_layout` order."""
     out: list[PEMemory] = []
     for pop in spec.populations:
-        syn = _synapse_bytes(spec, pop, lim)
-        for k, (s, e) in enumerate(pop.slices()):
-            out.append(PEMemory(
-                pe=len(out), population=pop.name, start=s, stop=e, fixed_bytes=lim.pe_fixed_bytes,
-                synapse_bytes=syn[k], neuron_bytes=neuron_bytes(pop, e - s, lim),
-                recording_bytes=recording_bytes(pop, e - s, spec.run.timesteps, lim)))
+        out += population_memory(spec, pop, lim, len(out))
     return out
 
 

@@ -36,6 +36,18 @@ def _decay(dt: float, tau: np.ndarray, integrator: Integrator) -> tuple[np.ndarr
     raise ValueError(f"unknown integrator {integrator!r}")
 
 
+#: node kinds (NIR's class names, which snncc's IR shares) -> the family they convert as
+_FAMILY = {"LIF": "lif", "LI": "lif", "IF": "if", "I": "if", "CubaLIF": "cuba", "CubaLI": "cuba"}
+#: the threshold of a non-spiking node (LI, I, CubaLI): never reached, finite for JSON
+NEVER = float(np.finfo(np.float32).max)
+_CURR_EXP = {"lif": "lif_curr_exp", "lif_no_delay": "lif_curr_exp_no_delay"}
+
+
+def _array(node, field: str, default=None) -> np.ndarray:
+    value = getattr(node, field, None)
+    return np.asarray(default if value is None else value, dtype=np.float64).ravel()
+
+
 def lif_population_from_nir(
     name: str,
     lif,
@@ -48,46 +60,55 @@ def lif_population_from_nir(
     neuron_model: str = "lif_no_delay",
     record: tuple[str, ...] = ("spikes", "v"),
     max_atoms_per_core: int = 256,
+    v_reset: np.ndarray | float = 0.0,
+    membrane_bias: np.ndarray | float = 0.0,
 ) -> Population:
-    """A population for a ``nir.LIF``/``nir.IF``/``nir.CubaLIF`` node.
+    """A population for a LIF/IF/CubaLIF node (or non-spiking LI/I/CubaLI, which get a
+    threshold they never reach), from NIR or from snncc's IR (same class and field names).
 
     ``w_scale`` multiplies the incoming real weights into integers (use
     :func:`nir_weight_scale`); ``bias`` is the summed bias of the incoming Affine
-    nodes. The returned ``v_scale`` is s2_nir's ``nir_v_scale`` (``w_scale / r_factor``).
+    nodes (a current into the synapse); ``membrane_bias`` a constant current straight
+    into the membrane (snncc's ``SpikingNeuron.bias``); ``v_reset`` in model units (NIR
+    has no reset value and s2_nir resets to 0, §5). The returned ``v_scale`` is s2_nir's
+    ``nir_v_scale`` (``w_scale / r_factor``). With ``integrator="forward"`` this is
+    snncc's reference simulator's arithmetic (spinnaker2.md §5).
     """
-    import nir  # imported lazily: only this converter needs it
-
+    family = _FAMILY.get(type(lif).__name__)
+    if family is None:
+        raise TypeError(f"{type(lif).__name__} is not a LIF, IF or CubaLIF node")
     bias = np.asarray(bias, dtype=np.float64).ravel()
-    v_reset = 0.0  # NIR has no reset value; s2_nir resets to 0 (§5)
+    membrane_bias = np.asarray(membrane_bias, dtype=np.float64).ravel()
     extra: dict[str, np.ndarray] = {}
-    if isinstance(lif, nir.IF):
-        r_factor = np.asarray(lif.r, dtype=np.float64).ravel()
+    if family == "if":
+        r_factor = _array(lif, "r")
         alpha = np.ones_like(r_factor)
         scale = w_scale / r_factor
-        i_offset = bias * w_scale
-    elif isinstance(lif, nir.CubaLIF):
+        i_offset = (bias + membrane_bias) * w_scale
+    elif family == "cuba":
         alpha, k_mem = _decay(dt, lif.tau_mem, integrator)
         syn_decay, k_syn = _decay(dt, lif.tau_syn, integrator)
-        r_factor = k_mem * np.asarray(lif.r, dtype=np.float64).ravel()
-        w_in_factor = k_syn * np.asarray(lif.w_in, dtype=np.float64).ravel()
+        r_factor = k_mem * _array(lif, "r")
+        w_in_factor = k_syn * _array(lif, "w_in")
         scale = w_scale / (r_factor * w_in_factor)
-        i_offset = (k_mem * np.asarray(lif.v_leak, dtype=np.float64).ravel() * scale
-                    + bias * np.asarray(lif.w_in, dtype=np.float64).ravel() / w_in_factor * w_scale)
+        # the Affine bias charges the synaptic current: its steady state, as s2_nir does
+        i_offset = (k_mem * _array(lif, "v_leak") * scale
+                    + bias * _array(lif, "w_in") / w_in_factor * w_scale
+                    + r_factor * membrane_bias * scale)
         extra = {"exc_decay": syn_decay, "inh_decay": syn_decay}
-        if neuron_model == "lif_no_delay":
-            neuron_model = "lif_curr_exp_no_delay"
-    elif isinstance(lif, nir.LIF):
-        alpha, k = _decay(dt, lif.tau, integrator)
-        r_factor = k * np.asarray(lif.r, dtype=np.float64).ravel()
-        scale = w_scale / r_factor
-        i_offset = k * np.asarray(lif.v_leak, dtype=np.float64).ravel() * scale + bias * w_scale
+        neuron_model = _CURR_EXP.get(neuron_model, neuron_model)
     else:
-        raise TypeError(f"{type(lif).__name__} is not a NIR LIF, IF or CubaLIF node")
+        alpha, k = _decay(dt, lif.tau, integrator)
+        r_factor = k * _array(lif, "r")
+        scale = w_scale / r_factor
+        i_offset = k * _array(lif, "v_leak") * scale + (bias + membrane_bias) * w_scale
 
-    threshold = np.asarray(lif.v_threshold, dtype=np.float64).ravel() * scale
-    size = int(threshold.size)
+    spiking = hasattr(lif, "v_threshold")
+    threshold = _array(lif, "v_threshold") * scale if spiking else np.full(np.shape(scale), NEVER)
+    size = int(np.size(threshold))
     params = NeuronParams(threshold=threshold, alpha_decay=alpha, i_offset=i_offset,
-                          v_reset=v_reset, reset=reset, **extra)
+                          v_reset=np.asarray(v_reset, dtype=np.float64).ravel() * scale,
+                          reset=reset, **extra)
     v_scale = np.unique(np.asarray(scale, dtype=np.float64))
     if v_scale.size != 1:
         raise ValueError(f"'{name}': per-neuron voltage scales {v_scale} are not supported; "
@@ -98,10 +119,11 @@ def lif_population_from_nir(
 
 
 def dense_projection_from_nir(
-    name: str, pre: str, post: str, weight: np.ndarray, *, w_scale: float, delay: int = 0
+    name: str, pre: str, post: str, weight: np.ndarray, *, w_scale: float,
+    delay: int | np.ndarray = 0,
 ) -> Projection:
     """Dense projection for a NIR ``Affine``/``Linear`` weight ``(out, in)``, rounded
-    to integers after multiplying by ``w_scale``."""
+    to integers after multiplying by ``w_scale``; ``delay`` in steps, scalar or ``(in, out)``."""
     ints = np.rint(np.asarray(weight, dtype=np.float64).T * w_scale).astype(np.int64)
     return Projection(name=name, pre=pre, post=post, kind="dense", weights=ints,
                       weight_scale=1.0 / w_scale, delays=delay)
@@ -114,12 +136,14 @@ def _pair(value) -> tuple[int, int]:
 
 def conv2d_projection_from_nir(
     name: str, pre: str, post: str, conv, *, in_channels: int, w_scale: float,
-    pool: tuple[int, int] = (1, 1),
+    pool: tuple[int, int] = (1, 1), in_hw: tuple[int, int] | None = None,
 ) -> Projection:
-    """``snn.Conv2DProjection`` for a ``nir.Conv2d`` (optionally after a fused SumPool2d
-    with kernel = stride ``pool``), weights rounded after multiplying by ``w_scale``.
+    """``snn.Conv2DProjection`` for a ``nir.Conv2d`` or snncc ``Conv2d`` (optionally after
+    a fused SumPool2d with kernel = stride ``pool``), weights rounded after multiplying
+    by ``w_scale``.
 
-    NIR's ``input_shape`` is (H, W) of the conv input, i.e. after pooling.
+    ``in_hw`` is (H, W) of the conv input, i.e. after pooling; by default the last two
+    entries of the node's ``input_shape`` (NIR: (H, W); snncc: (C, H, W)).
     """
     from .netspec import Conv2DParams
 
@@ -128,7 +152,7 @@ def conv2d_projection_from_nir(
     if isinstance(conv.padding, str):
         raise ValueError(f"'{name}': give explicit padding, not {conv.padding!r}")
     (pad_y, pad_x), (stride_y, stride_x) = _pair(conv.padding), _pair(conv.stride)
-    height, width = _pair(conv.input_shape)
+    height, width = in_hw if in_hw is not None else _pair(np.ravel(conv.input_shape)[-2:])
     params = Conv2DParams(in_channels=in_channels, in_height=height * pool[0],
                           in_width=width * pool[1], stride_x=stride_x, stride_y=stride_y,
                           pool_x=pool[1], pool_y=pool[0], pad_top=pad_y, pad_bottom=pad_y,
