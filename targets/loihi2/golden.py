@@ -76,13 +76,16 @@ def prepare(spec: NetSpec) -> list[Accumulator]:
 
 def simulate(spec: NetSpec, inputs: dict[str, np.ndarray], steps: int | None = None,
              record_uv: bool = False, check: bool = True, threads: int | None = 1,
-             chunk_elems: int = CHUNK_ELEMS) -> GoldenResult:
+             chunk_elems: int = CHUNK_ELEMS, bias_start: dict[str, int] | None = None
+             ) -> GoldenResult:
     """Run ``spec`` on binary inputs ``{port: [B, T, n]}`` for ``T`` (or ``steps``) steps.
 
     Any nonzero input counts as a spike (Lava's Dense casts ``s_in`` to bool).
     ``threads``: torch threads for batched accumulation (None keeps torch's setting);
     ``chunk_elems``: memory bound for accumulating input-port connections over several
-    steps at once. Results never depend on either.
+    steps at once. Results never depend on either. ``bias_start[pop] = k``: the
+    population's bias is 0 before index ``k`` (as when Lava's ``bias_mant`` is set after
+    ``k`` steps; the lowering uses it so a lagging layer starts with the reference).
     """
     if check:
         spec.check()
@@ -102,15 +105,24 @@ def simulate(spec: NetSpec, inputs: dict[str, np.ndarray], steps: int | None = N
         if record_uv else None
     plan = [(p.name, states[p.name], incoming[p.name], out[p.name]) for p in spec.populations]
     feeds = [(lk, lk.conn.src) for lk in links]
+    later = {name: (k, states[name].bias) for name, k in (bias_start or {}).items() if k > 0}
+    for name in later:
+        states[name].bias = None
     with matmul_threads(threads):
-        _run_steps(steps, plan, feeds, u_tr, v_tr)
+        done = 0
+        for k in sorted({k for k, _ in later.values()} | {steps}):
+            _run_steps(range(done, min(k, steps)), plan, feeds, u_tr, v_tr)
+            done = max(done, min(k, steps))
+            for name, (start, bias) in later.items():
+                if start == k:
+                    states[name].bias = bias
     return GoldenResult(out, {k: st.u for k, st in states.items()},
                         {k: st.v for k, st in states.items()}, u_tr, v_tr)
 
 
-def _run_steps(steps: int, plan: list, feeds: list, u_tr: dict | None,
+def _run_steps(indices: range, plan: list, feeds: list, u_tr: dict | None,
                v_tr: dict | None) -> None:
-    for i in range(steps):
+    for i in indices:
         now: dict[str, np.ndarray] = {}
         for name, st, inc, spikes_out in plan:
             fired = st.step([lk.output() for lk in inc])
