@@ -1,0 +1,112 @@
+"""Compiled OUT/spinnaker2: the netlist validates against the repo's JSON schema, the
+artifacts are deterministic, and the generated runner builds exactly the netlist on a
+recording fake of the py-spinnaker2 API (test_emit_runner.FAKE)."""
+import json
+import os
+import subprocess
+import sys
+
+import jsonschema
+import numpy as np
+import pytest
+
+from snncc.ir import ResetMode
+from snncc.loading import LoadOptions
+from snncc.targets.spinnaker2.emit import SCHEMA_PATH, load
+from test_emit_runner import FAKE
+
+MODELS = {
+    "cnn": ("02_cnn", "cnn_sinabs.nir", LoadOptions(dt=1e-3)),
+    "braille": ("03_rnn", "braille_noDelay_noBias_subtract.nir", LoadOptions(reset=ResetMode.SUBTRACT)),
+}
+
+
+@pytest.fixture(scope="module", params=sorted(MODELS))
+def compiled(request, paper, s2_compile, tmp_path_factory):
+    folder, file, options = MODELS[request.param]
+    out = tmp_path_factory.mktemp(request.param) / "out"
+    result = s2_compile(paper(folder, file), out, options)
+    return request.param, out, result
+
+
+def test_netlist_matches_the_schema_file(compiled):
+    _, out, result = compiled
+    assert sorted(result.artifacts) == sorted(
+        ["ir/graph.json", "ir/graph.npz", "spinnaker2/netlist.json", "spinnaker2/weights.npz",
+         "spinnaker2/run_py_spinnaker2.py"])
+    doc = json.loads((out / "spinnaker2" / "netlist.json").read_text())
+    schema = json.loads(SCHEMA_PATH.read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.validate(doc, schema, cls=jsonschema.Draft202012Validator)
+    broken = dict(doc, populations=[dict(doc["populations"][1], neuron_model="izhikevich")])
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(broken, schema, cls=jsonschema.Draft202012Validator)
+
+
+def test_artifacts_are_byte_identical_across_compiles(compiled, paper, s2_compile, tmp_path):
+    name, out, _ = compiled
+    folder, file, options = MODELS[name]
+    s2_compile(paper(folder, file), tmp_path / "again", options)
+    for artifact in ("netlist.json", "weights.npz", "run_py_spinnaker2.py"):
+        assert (out / "spinnaker2" / artifact).read_bytes() == \
+            (tmp_path / "again" / "spinnaker2" / artifact).read_bytes(), artifact
+
+
+@pytest.fixture
+def fake_api(tmp_path):
+    root = tmp_path / "fake"
+    for rel, text in FAKE.items():
+        path = root / "spinnaker2" / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+def test_generated_runner_builds_the_compiled_netlist(compiled, fake_api, tmp_path):
+    name, out, _ = compiled
+    runner = out / "spinnaker2" / "run_py_spinnaker2.py"
+    compile(runner.read_text(), str(runner), "exec")  # syntactically valid Python
+    spec = load(out)
+    source = next(p for p in spec.populations if p.neuron_model == "spike_list")
+    spikes = np.zeros((1, 6, source.size), dtype=np.uint8)
+    spikes[0, 2, [0, 5]] = 1
+    np.savez(tmp_path / "in.npz", **{source.name: spikes})
+    log = tmp_path / "log.json"
+    env = dict(os.environ, PYTHONPATH=str(fake_api), FAKE_S2_LOG=str(log))
+    proc = subprocess.run([sys.executable, str(runner), "--backend", "brian2", "--input",
+                           str(tmp_path / "in.npz"), "--out", str(tmp_path / "r.npz")],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    calls = json.loads(log.read_text())
+
+    pops = {c["name"]: c for c in calls if c["kind"] == "Population"}
+    assert list(pops) == [p.name for p in spec.populations]
+    atoms = {c["name"]: c["n"] for c in calls if c["kind"] == "set_max_atoms_per_core"}
+    assert atoms == {p.name: p.max_atoms_per_core for p in spec.populations}
+    assert pops[source.name]["params"]["0"] == [2] and pops[source.name]["params"]["1"] == []
+    for pop in spec.populations[1:]:
+        call = pops[pop.name]
+        assert call["neuron_model"] == pop.neuron_model and call["record"] == list(pop.record)
+        for field in ("threshold", "alpha_decay", "i_offset"):
+            got = np.broadcast_to(np.float32(call["params"][field]), (pop.size,))
+            np.testing.assert_array_equal(got, pop.params.per_neuron(field, pop.size))
+
+    dense = [c for c in calls if c["kind"] == "Projection"]
+    convs = [c for c in calls if c["kind"] == "Conv2DProjection"]
+    expected_dense = [j for j in spec.projections if j.kind != "conv2d"]
+    expected_conv = [j for j in spec.projections if j.kind == "conv2d"]
+    assert len(dense) == len(expected_dense) and len(convs) == len(expected_conv)
+    for call, proj in zip(dense, expected_dense):
+        assert (call["pre"], call["post"]) == (proj.pre, proj.post)
+        assert sorted(map(tuple, call["connections"])) == sorted(
+            map(tuple, proj.connection_list().tolist()))
+    for call, proj in zip(convs, expected_conv):
+        assert call["dtype"] == "int8" and call["weights"] == proj.weights.tolist()
+        assert call["conv_params"] == proj.conv.as_s2_dict()
+    if name == "cnn":
+        # three convolutions, the first sum-pool fused into the third; the second pool
+        # and the flatten fold into the dense 128 -> 256 matrix
+        assert len(convs) == 3 and [c["conv_params"]["pool_x"] for c in convs] == [1, 1, 2]
+        assert [len(c["connections"]) > 0 for c in dense] == [True, True]
+    run = next(c for c in calls if c["kind"] == "run")
+    assert run["timesteps"] == spec.run.timesteps
