@@ -48,10 +48,12 @@ def netspec_of(module: Any, meta: dict, arrays: dict[str, np.ndarray]) -> NetSpe
     inputs = tuple(InputPort(p["name"], p["size"]) for p in meta["inputs"])
     pops = tuple(LifPopulation(p["name"], p["size"], p["du"], p["dv"], p["vth"],
                                arrays[f"{p['name']}.bias_mant"].astype(np.int64),
-                               arrays[f"{p['name']}.bias_exp"].astype(np.int64)) for p in meta["processes"])
-    conns = tuple(Connection(c["name"], c["src"], c["dst"], module.matrix(c, arrays), c["num_weight_bits"],
-                             c["weight_exp"], c["sign_mode"],
-                             module.matrix(c, arrays, "delays") if c["delays"] else None, c["sparse"])
+                               arrays[f"{p['name']}.bias_exp"].astype(np.int64))
+                 for p in meta["processes"])
+    conns = tuple(Connection(c["name"], c["src"], c["dst"], module.matrix(c, arrays),
+                             c["num_weight_bits"], c["weight_exp"], c["sign_mode"],
+                             module.matrix(c, arrays, "delays") if c["delays"] else None,
+                             c["sparse"])
                   for c in meta["connections"])
     return NetSpec(inputs, pops, conns)
 
@@ -59,12 +61,14 @@ def netspec_of(module: Any, meta: dict, arrays: dict[str, np.ndarray]) -> NetSpe
 def padded_input(meta: dict, x: np.ndarray) -> tuple[str, np.ndarray, int]:
     """(port, binary int8 [B, T + max_lag, n], T); SNN511 for anything but 0/1 spikes."""
     if len(meta["inputs"]) != 1:
-        raise SnnccError.single("SNN511", f"the network has {len(meta['inputs'])} inputs; the backends take one")
+        raise SnnccError.single("SNN511", f"the network has {len(meta['inputs'])} inputs; the "
+                                "backends take one")
     port = meta["inputs"][0]
     x = np.asarray(x)
     if x.ndim < 2 or int(np.prod(x.shape[2:])) != port["size"]:
-        raise SnnccError.single("SNN511", f"input must be [B, T, ...] with {port['size']} values per step, "
-                                f"got shape {x.shape}", node=port["ir"], hint="pass [B, T, *input_shape]")
+        raise SnnccError.single("SNN511", f"input must be [B, T, ...] with {port['size']} values "
+                                f"per step, got shape {x.shape}", node=port["ir"],
+                                hint="pass [B, T, *input_shape]")
     if not np.isin(x, (0, 1)).all():
         bad = x[~np.isin(x, (0, 1))].ravel()[0]
         raise SnnccError.single(
@@ -94,23 +98,29 @@ def _result(backend: str, meta: dict, arrays: dict, spikes: dict[str, np.ndarray
     lags = {n["ir"]: n["lag"] for n in meta["nodes"]}
     aligned = {k: v[:, lags[k]:lags[k] + steps] for k, v in raw.items()}
     batch = next(iter(raw.values())).shape[0] if raw else 0
-    output = aligned[meta["output"]["reads"]] if meta["output"] else np.zeros((batch, steps, 0), np.uint8)
+    output = (aligned[meta["output"]["reads"]] if meta["output"]
+              else np.zeros((batch, steps, 0), np.uint8))
     node_states, scales = {}, {}
     if states is not None:
         u = _assemble(meta, arrays, states["u"])
         v = _assemble(meta, arrays, states["v"])
         for node in meta["nodes"]:
             name = node["ir"]
-            node_states[name] = {"u": u[name], "v": v[name]} | ({"i": u[name]} if node["kind"] == "CubaLIF" else {})
+            node_states[name] = {"u": u[name], "v": v[name]}
+            if node["kind"] == "CubaLIF":
+                node_states[name]["i"] = u[name]
             scales[name] = node["v_scale"]
     extra = {"lags": lags, "steps_run": steps + meta["max_lag"],
-             "state_scales": {n["ir"]: {"v": n["v_scale"], "u": n["u_scale"]} for n in meta["nodes"]}, **extra}
+             "state_scales": {n["ir"]: {"v": n["v_scale"], "u": n["u_scale"]} for n in meta["nodes"]},
+             **extra}
     return RunResult(backend, aligned, output, node_states, scales, extra=extra, raw=raw)
 
 
-def run_golden(artifact: Artifact, x: np.ndarray, *, record_state: bool = False, trace: bool = False) -> RunResult:
+def run_golden(artifact: Artifact, x: np.ndarray, *, record_state: bool = False,
+               trace: bool = False) -> RunResult:
     """snncc's bit-exact model of Lava's fixed-point processes. ``trace``: also return the
-    unshifted ``u``/``v`` after every step in ``extra["trace"]`` (per IR node, ``[B, T + max_lag, N]``)."""
+    unshifted ``u``/``v`` after every step in ``extra["trace"]`` (per IR node,
+    ``[B, T + max_lag, N]``)."""
     from snncc.targets.loihi2.golden import simulate
 
     module = generated_module(artifact.folder())
@@ -123,7 +133,8 @@ def run_golden(artifact: Artifact, x: np.ndarray, *, record_state: bool = False,
     states, extra = None, {}
     if record_state:
         at = {p: steps - 1 + _lag_of(meta, p) for p in gold.spikes}
-        states = {"u": {p: gold.u_trace[p][:, at[p]] for p in at}, "v": {p: gold.v_trace[p][:, at[p]] for p in at}}
+        states = {"u": {p: gold.u_trace[p][:, at[p]] for p in at},
+                  "v": {p: gold.v_trace[p][:, at[p]] for p in at}}
     if trace:
         extra["trace"] = {name: {"u": u, "v": v} for (name, u), v in
                           zip(_assemble(meta, arrays, gold.u_trace).items(),
@@ -137,10 +148,12 @@ def _lag_of(meta: dict, process: str) -> int:
     return next(n["lag"] for n in meta["nodes"] if process in n["processes"])
 
 
-def run_lava(artifact: Artifact, x: np.ndarray, *, record_state: bool = False, hardware: bool = False) -> RunResult:
+def run_lava(artifact: Artifact, x: np.ndarray, *, record_state: bool = False,
+             hardware: bool = False) -> RunResult:
     """The generated module on Lava (``Loihi2SimCfg(select_tag="fixed_pt")``), one sample per run."""
     if importlib.util.find_spec("lava") is None:
-        raise SnnccError.single("SNN512", "the lava backend needs lava-nc", hint="pip install lava-nc==0.10.0")
+        raise SnnccError.single("SNN512", "the lava backend needs lava-nc",
+                                hint="pip install lava-nc==0.10.0")
     module = generated_module(artifact.folder())
     meta, arrays = module.load(artifact.folder())
     port, padded, steps = padded_input(meta, x)
@@ -162,6 +175,7 @@ def run_hw(artifact: Artifact, x: np.ndarray, *, record_state: bool = False) -> 
     from snncc.targets.loihi2.target import hardware_available
 
     if not hardware_available():
-        raise SnnccError.single("SNN512", "no Loihi 2 runtime (Intel's Loihi extension of Lava) is installed",
+        raise SnnccError.single("SNN512", "no Loihi 2 runtime (Intel's Loihi extension of Lava) "
+                                "is installed",
                                 hint="use --backend lava (CPU fixed-point models) or golden")
     return run_lava(artifact, x, record_state=record_state, hardware=True)

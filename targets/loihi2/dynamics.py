@@ -59,7 +59,8 @@ def is_integral(x: np.ndarray) -> np.ndarray:
 
 
 def _flat(node: Neuron, name: str) -> np.ndarray:
-    return np.broadcast_to(np.asarray(getattr(node, name), dtype=np.float64), node.shape).reshape(-1).copy()
+    value = np.asarray(getattr(node, name), dtype=np.float64)
+    return np.broadcast_to(value, node.shape).reshape(-1).copy()
 
 
 def bias_mant_exp(bias: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -84,8 +85,8 @@ def neuron_params(name: str, node: Neuron, chain_bias: np.ndarray, dt: float | N
     quant = node.quant
     scale = None if quant is None else quant.extra.get("state_scale")
     if scale is None or not float(scale) > 0:
-        add("SNN435", "no integer state scale (quant.extra['state_scale']): the graph is not in integer form",
-            "compile with the loihi2 default pipeline (discretize, quantize) or run quantize first")
+        add("SNN435", "no integer state scale (quant.extra['state_scale']): the graph is not in "
+            "integer form", "compile with the loihi2 default pipeline (discretize, quantize)")
         return None
     scale = float(scale)
     before = len(problems)
@@ -115,20 +116,23 @@ def neuron_params(name: str, node: Neuron, chain_bias: np.ndarray, dt: float | N
         drive = km * _flat(node, "v_leak") + current_gain * _bias(node)
         if np.any(chain_bias != 0):
             add("SNN434", "a constant current into a CubaLIF synapse has no Loihi equivalent "
-                "(Lava's bias enters v, not the current u)", "remove the synapse bias or use LIF neurons")
+                "(Lava's bias enters v, not the current u)",
+                "remove the synapse bias or use LIF neurons")
         d_u, d_v = ks * DECAY_ONE, km * DECAY_ONE
     du, dv = _decay(d_u, "current", 1, add), _decay(d_v, "membrane", 0, add)
     vth = _vth(node, scale, add)
     bias_lava = drive * V_SHIFT / scale
     if not np.all(is_integral(bias_lava)):
         bad = int(np.flatnonzero(~is_integral(bias_lava))[0])
-        add("SNN435", f"bias {drive[bad]:.6g} is not a multiple of state_scale/64 = {scale / V_SHIFT:.6g} "
-            f"(neuron {bad})", "quantize the bias with at most 6 fraction bits of the state")
+        add("SNN435", f"bias {drive[bad]:.6g} is not a multiple of state_scale/64 = "
+            f"{scale / V_SHIFT:.6g} (neuron {bad})",
+            "quantize the bias with at most 6 fraction bits of the state")
     mant, exp, bad = bias_mant_exp(np.rint(bias_lava).astype(np.int64))
     if np.any(bad):
         i = int(np.flatnonzero(bad)[0])
-        add("SNN437", f"bias {int(np.rint(bias_lava[i]))} (Lava units, neuron {i}) is not a 13-bit mantissa "
-            f"shifted by 0..7", "the bias is too large or too finely resolved for Loihi's bias_mant/bias_exp")
+        add("SNN437", f"bias {int(np.rint(bias_lava[i]))} (Lava units, neuron {i}) is not a "
+            "13-bit mantissa shifted by 0..7",
+            "the bias is too large or too finely resolved for Loihi's bias_mant/bias_exp")
     if len(problems) > before:
         return None
     return NeuronParams(du, dv, vth, mant, exp, gain, scale, current_gain)
@@ -143,8 +147,9 @@ def _bias(node: Neuron) -> np.ndarray:
 def _decay(d: np.ndarray, what: str, offset: int, add) -> np.ndarray:
     """Lava du (offset 1: Lava decays u by du + 1) or dv from 4096 * dt / tau."""
     if not np.all(is_integral(d)):
-        add("SNN435", f"{what} decay {1 - float(d.flat[np.argmax(~is_integral(d))]) / DECAY_ONE:.9g} is not "
-            "1 - d/4096 for an integer d", "run discretize with the loihi2 capabilities (12-bit decays)")
+        worst = 1 - float(d[~is_integral(d)][0]) / DECAY_ONE
+        add("SNN435", f"{what} decay {worst:.9g} is not 1 - d/4096 for an integer d",
+            "run discretize with the loihi2 capabilities (12-bit decays)")
         return np.zeros(d.shape, np.int64)
     value = np.rint(d).astype(np.int64) - offset
     if np.any((value < 0) | (value > DECAY_ONE - 1)):
@@ -158,11 +163,13 @@ def _decay(d: np.ndarray, what: str, offset: int, add) -> np.ndarray:
 def _vth(node: Neuron, scale: float, add) -> np.ndarray:
     theta = _flat(node, "v_threshold") / scale
     if not np.all(is_integral(theta)):
-        add("SNN435", f"threshold {float(theta[~is_integral(theta)][0]) * scale:.6g} is not an integer multiple "
-            f"of state_scale {scale:.6g}", "run quantize")
+        worst = float(theta[~is_integral(theta)][0]) * scale
+        add("SNN435", f"threshold {worst:.6g} is not an integer multiple of state_scale "
+            f"{scale:.6g}", "run quantize")
         return np.zeros(theta.shape, np.int64)
     if np.any(theta < 0):
-        add("SNN437", "negative threshold: Lava's vth is unsigned", "such neurons fire at rest; retrain or prune")
+        add("SNN437", "negative threshold: Lava's vth is unsigned",
+            "such neurons fire at rest; retrain or prune")
     return np.rint(theta).astype(np.int64)
 
 

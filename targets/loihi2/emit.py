@@ -26,6 +26,7 @@ FOLDER = "loihi2"
 FILES = ("network.json", "params.npz", "mapping.json", "network.py")
 FORMAT = "snncc.loihi2.network/1"
 TEMPLATE = Path(__file__).with_name("network_template.py")
+CONNECTION_KEYS = ("src", "dst", "weight_exp", "sign_mode", "sparse", "nnz", "max_delay")
 
 
 def emit(graph: Graph, out_dir: str, ctx: Any, neurons_per_core: int, cores_per_chip: int) -> list[str]:
@@ -76,21 +77,23 @@ def network_files(lowered: Lowered, dt: float | None) -> tuple[dict, dict[str, n
     for m in lowered.nodes:
         for proc, idx in zip(m.processes, m.neurons):
             arrays[f"{proc}.neurons"] = idx.astype(np.int32)
-        nodes.append({"ir": m.ir, "kind": m.kind, "size": m.size, "lag": m.lag, "processes": list(m.processes),
-                      "state_scale": m.state_scale, "v_scale": m.state_scale / V_SHIFT,
-                      "u_scale": m.state_scale / (V_SHIFT * m.current_gain)})
+        nodes.append({"ir": m.ir, "kind": m.kind, "size": m.size, "lag": m.lag,
+                      "processes": list(m.processes), "state_scale": m.state_scale,
+                      "v_scale": m.state_scale / V_SHIFT, "u_scale": m.state_scale / (V_SHIFT * m.current_gain)})
     order = [x.name for x in (*spec.inputs, *spec.populations)]
     meta = {
         "format": FORMAT, "dt": dt, "v_shift": V_SHIFT,
-        "inputs": [{"name": port, "ir": ir, "size": spec.source_size(port)} for ir, port in lowered.inputs.items()],
-        "processes": [{"name": p.name, "size": int(p.size), "du": int(p.du), "dv": int(p.dv), "vth": int(p.vth)}
-                      for p in spec.populations],
+        "inputs": [{"name": port, "ir": ir, "size": spec.source_size(port)}
+                   for ir, port in lowered.inputs.items()],
+        "processes": [{"name": p.name, "size": int(p.size), "du": int(p.du), "dv": int(p.dv),
+                       "vth": int(p.vth)} for p in spec.populations],
         "connections": conns,
         "components": [sorted(group, key=order.index) for group in components(spec)],
         "nodes": nodes,
         "lags": dict(lowered.lags),
         "max_lag": lowered.max_lag,
-        "output": None if lowered.output is None else {"node": lowered.output[0], "reads": lowered.output[1]},
+        "output": None if lowered.output is None else
+        {"node": lowered.output[0], "reads": lowered.output[1]},
     }
     return meta, arrays
 
@@ -106,8 +109,7 @@ def report(meta: dict, mapping: dict) -> dict:
                             "processes": {p: {k: processes[p][k] for k in ("size", "du", "dv", "vth")}
                                           for p in n["processes"]}}
                   for n in meta["nodes"]},
-        "connections": {c["name"]: {k: c[k] for k in ("src", "dst", "weight_exp", "sign_mode", "sparse", "nnz",
-                                                      "max_delay")} for c in meta["connections"]},
+        "connections": {c["name"]: {k: c[k] for k in CONNECTION_KEYS} for c in meta["connections"]},
         "cores_used": mapping["cores_used"],
         "mapping": mapping["source"],
     }

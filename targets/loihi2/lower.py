@@ -89,9 +89,9 @@ def lower(graph: Graph) -> Lowered:
             node_map, node_pops = _split(name, graph.nodes[name], p, lags[name], names)
             maps.append(node_map)
             pops += node_pops
-    notes = [Diagnostic("SNN438", f"split into {len(m.processes)} Lava processes (one per distinct vth/du/dv)",
-                        node=m.ir, severity=Severity.NOTE,
-                        hint="thresholds differ between neurons; fold-mpbn with threshold sharing avoids it")
+    notes = [Diagnostic("SNN438", f"split into {len(m.processes)} Lava processes (one per "
+                        "distinct vth/du/dv)", node=m.ir, severity=Severity.NOTE,
+                        hint="thresholds differ between neurons; fold-mpbn's sharing avoids it")
              for m in maps if len(m.processes) > 1]
     if problems:
         raise SnnccError(problems)
@@ -99,7 +99,8 @@ def lower(graph: Graph) -> Lowered:
     conns: list[Connection] = []
     for proj in layers.projections:
         if proj.dst in by_ir:
-            conns += _connections(layers, proj, extra[proj], params[proj.dst], by_ir, inputs, names, problems)
+            conns += _connections(layers, proj, extra[proj], params[proj.dst], by_ir, inputs, names,
+                                  problems)
     spec = NetSpec(tuple(ports), tuple(pops), tuple(conns))
     found = spec.validate()
     problems += [d for d in found if d.severity is Severity.ERROR]
@@ -137,8 +138,8 @@ def _feature_problems(name: str, node: Neuron) -> list[Diagnostic]:
 def _output(graph: Graph, layers: LayerGraph, problems: list[Diagnostic]) -> tuple[str, str] | None:
     outputs = graph.outputs()
     if len(outputs) > 1:
-        problems.append(Diagnostic("SNN436", f"{len(outputs)} Output nodes; the Loihi 2 backends read one",
-                                   hint="merge the outputs"))
+        problems.append(Diagnostic("SNN436", f"{len(outputs)} Output nodes; the Loihi 2 backends "
+                                   "read one", hint="merge the outputs"))
     if not outputs:
         return None
     name = outputs[0]
@@ -193,13 +194,15 @@ def _weight_exp(layers: LayerGraph, proj: Projection) -> int:
     return max(exps, default=0)
 
 
-def _connections(layers: LayerGraph, proj: Projection, extra: int, p: NeuronParams, by_ir: dict[str, NodeMap],
-                 inputs: dict[str, str], names: _Names, problems: list[Diagnostic]) -> list[Connection]:
+def _connections(layers: LayerGraph, proj: Projection, extra: int, p: NeuronParams,
+                 by_ir: dict[str, NodeMap], inputs: dict[str, str], names: _Names,
+                 problems: list[Diagnostic]) -> list[Connection]:
     exp = _weight_exp(layers, proj)
     if exp < 0:
         problems.append(Diagnostic(
-            "SNN437", f"projection {proj.name}: weight_exp {exp} < 0; Lava floors the shifted sum, which is "
-            "not the quantized arithmetic", node=proj.dst, hint="quantize with weight_exp_range (0, 7)"))
+            "SNN437", f"projection {proj.name}: weight_exp {exp} < 0; Lava floors the shifted sum, "
+            "which is not the quantized arithmetic", node=proj.dst,
+            hint="quantize with weight_exp_range (0, 7)"))
         return []
     scaled = layers.matrix(proj) * p.input_gain[:, None] / (p.state_scale * 2.0**exp)
     if not np.all(is_integral(scaled)):
@@ -226,7 +229,8 @@ def _connections(layers: LayerGraph, proj: Projection, extra: int, p: NeuronPara
     return out
 
 
-def _connection(name: str, src: str, dst: str, w: np.ndarray, exp: int, delays: np.ndarray | None) -> Connection:
+def _connection(name: str, src: str, dst: str, w: np.ndarray, exp: int,
+                delays: np.ndarray | None) -> Connection:
     mixed = w.min() < 0 < w.max()
     mode = "mixed" if mixed else ("inhibitory" if w.max() <= 0 else "excitatory")
     if mixed:  # Lava truncates the LSB of mixed-sign weights: store 2W, shift one less

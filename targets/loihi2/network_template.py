@@ -98,7 +98,8 @@ def build(meta, arrays, inputs, steps, names=None, hardware=False, unbiased=()):
         d = matrix(c, arrays, "delays") if c["delays"] else None
         if c["sparse"]:
             sp = lambda a: csr_matrix(a)  # noqa: E731
-            proc = Sparse(weights=sp(w), **kwargs) if d is None else DelaySparse(weights=sp(w), delays=sp(d), **kwargs)
+            proc = (Sparse(weights=sp(w), **kwargs) if d is None
+                    else DelaySparse(weights=sp(w), delays=sp(d), **kwargs))
         else:
             proc = Dense(weights=w, **kwargs) if d is None else DelayDense(weights=w, delays=d, **kwargs)
         out_ports[c["src"]].connect(proc.s_in)
@@ -127,7 +128,8 @@ def _from_chip(port, hardware):
     return adapter.out
 
 
-def run(inputs, steps=None, *, stops=None, bias_start=None, hardware=False, directory=HERE, loaded=None):
+def run(inputs, steps=None, *, stops=None, bias_start=None, hardware=False, directory=HERE,
+        loaded=None):
     """Run one sample: ``inputs[port]`` is ``[T, n]`` binary spikes. Returns per LIF process
     ``{"spikes": int8 [steps, n], "u": int32 [n], "v": int32 [n]}``; ``u``/``v`` are read
     after ``stops[process]`` steps (default: all ``steps``). A process's bias is switched
@@ -143,7 +145,8 @@ def run(inputs, steps=None, *, stops=None, bias_start=None, hardware=False, dire
     starts = {p["name"]: 0 for p in meta["processes"]} | dict(bias_start or {})
     result = {}
     for names in meta["components"]:
-        result.update(_run_component(meta, arrays, inputs, steps, names, stops, starts, hardware, directory))
+        result.update(_run_component(meta, arrays, inputs, steps, names, stops, starts, hardware,
+                                     directory))
     return result
 
 
@@ -166,13 +169,15 @@ def _run_component(meta, arrays, inputs, steps, names, stops, starts, hardware, 
     try:
         for step in sorted(set(stop_at.values()) | set(start_at.values()) | {steps}):
             if step > done:
-                first.run(condition=RunSteps(num_steps=step - done), run_cfg=cfg, compile_config=compile_config)
+                first.run(condition=RunSteps(num_steps=step - done), run_cfg=cfg,
+                          compile_config=compile_config)
                 done = step
             for name, lif in net["lifs"].items():
                 if name in unbiased and start_at[name] == step:
                     lif.bias_mant.set(arrays[f"{name}.bias_mant"].astype(np.int64))
                 if stop_at[name] == step:
-                    states[name] = (np.asarray(lif.u.get()).astype(np.int32), np.asarray(lif.v.get()).astype(np.int32))
+                    states[name] = (np.asarray(lif.u.get()).astype(np.int32),
+                                    np.asarray(lif.v.get()).astype(np.int32))
         out = {name: {"spikes": np.asarray(net["sinks"][name].data.get()).T.astype(np.int8),
                       "u": states[name][0], "v": states[name][1]} for name in net["lifs"]}
     finally:
@@ -182,18 +187,22 @@ def _run_component(meta, arrays, inputs, steps, names, stops, starts, hardware, 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description="run the snncc-generated Loihi 2 network with Lava")
-    parser.add_argument("--input", required=True, help=".npz with one [T, n] or [B, T, n] array per input port")
+    parser.add_argument("--input", required=True,
+                        help=".npz with one [T, n] or [B, T, n] array per input port")
     parser.add_argument("--output", required=True, help="results .npz")
     parser.add_argument("--steps", type=int, default=None)
-    parser.add_argument("--hardware", action="store_true", help="Loihi2HwCfg (needs Intel's Loihi extension)")
+    parser.add_argument("--hardware", action="store_true",
+                        help="Loihi2HwCfg (needs Intel's Loihi extension)")
     args = parser.parse_args(argv)
     with np.load(args.input) as npz:
         data = {k: npz[k] if npz[k].ndim == 3 else npz[k][None] for k in npz.files}
     batch = min(a.shape[0] for a in data.values())
     loaded = load()
-    runs = [run({k: a[b] for k, a in data.items()}, args.steps, bias_start="lag", hardware=args.hardware, loaded=loaded)
+    runs = [run({k: a[b] for k, a in data.items()}, args.steps, bias_start="lag",
+                hardware=args.hardware, loaded=loaded)
             for b in range(batch)]
-    results = {f"{name}.{key}": np.stack([r[name][key] for r in runs]) for name in runs[0] for key in runs[0][name]}
+    results = {f"{name}.{key}": np.stack([r[name][key] for r in runs])
+               for name in runs[0] for key in runs[0][name]}
     np.savez(args.output, **results)
 
 
