@@ -198,11 +198,15 @@ class _Lowering:
 
 
 def _assigned_atoms(node) -> int | None:
-    """Largest slice of the map-cores assignment (py-spinnaker2 splits evenly)."""
+    """Most neurons map-cores put on one core: py-spinnaker2 cuts a population into equal
+    consecutive slices (set_max_atoms_per_core), so its tiles become slices of that size."""
     cores = getattr(node, "cores", None)
     if cores is None or not cores.slices:
         return None
-    return max(s.stop - s.start for s in cores.slices)
+    per_core: dict[tuple[int, int], int] = {}
+    for s in cores.slices:
+        per_core[(s.chip, s.core)] = per_core.get((s.chip, s.core), 0) + s.stop - s.start
+    return max(per_core.values())
 
 
 def _fit_atoms(spec: NetSpec, index: int, lim: SpiNNaker2Limits) -> int:
