@@ -148,16 +148,18 @@ def scale_bn_input(p: BatchNormParams, k: np.ndarray, shape: Shape) -> BatchNorm
                            gamma=expand(p.gamma, shape) / k, beta=expand(p.beta, shape), eps=p.eps)
 
 
-def scale_inputs(graph: Graph, name: str, k: np.ndarray, why: str) -> tuple[Graph, list[Diagnostic]]:
+def scale_inputs(graph: Graph, name: str, k: np.ndarray, why: str,
+                 cuba_w_in: bool = True) -> tuple[Graph, list[Diagnostic]]:
     """Multiply neuron ``name``'s input current by ``k`` (full, neuron shape).
 
-    CubaLIF: into ``w_in``. LIF/IF: into the rows (Affine/Linear), output channels (Conv)
-    or elements (Scale) of every producer feeding it; each producer must feed only this
-    neuron, and a Conv needs one factor per channel (shared kernels)."""
+    CubaLIF: into ``w_in`` (unless ``cuba_w_in`` is False: discretize keeps w_in canonical).
+    Otherwise into the rows (Affine/Linear), output channels (Conv) or elements (Scale) of
+    every producer feeding it; each producer must feed only this neuron, and a Conv needs
+    one factor per channel (shared kernels)."""
     node = graph.nodes[name]
     if np.all(k == 1):
         return graph, []
-    if isinstance(node, CubaLIF):
+    if isinstance(node, CubaLIF) and cuba_w_in:
         return graph.with_node(name, node.replace(w_in=full(node.w_in, node.shape) * k)), []
     problems: list[Diagnostic] = []
     updates: dict[str, Any] = {}
