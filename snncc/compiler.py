@@ -103,6 +103,16 @@ def compile(  # noqa: A001 - the public verb
             save_graph(lowered, os.path.join(staging, "ir"))
             artifacts = ["ir/graph.json", "ir/graph.npz", *tgt.emit(lowered, staging, context)]
             manifest["artifacts"] = sorted(artifacts)
+            if calibration is not None:  # compiled vs float model on the calibration input (issue #4)
+                from .runtime.backend import Artifact
+                from .runtime.fidelity import fidelity_summary
+
+                fidelity, fidelity_notes = fidelity_summary(context.before_lossy or lowered, Artifact(staging, manifest),
+                                                            calibration, context.reports)
+                if fidelity is not None:
+                    manifest["fidelity"] = fidelity
+                result.notes = result.notes + fidelity_notes
+                manifest["notes"] += [n.render() for n in fidelity_notes]
             write_json(os.path.join(staging, "manifest.json"), manifest)
         result.out_dir, result.artifacts = out_dir, manifest["artifacts"]
     return result

@@ -27,6 +27,9 @@ class PassContext:
     calibration: np.ndarray | None = None
     reports: dict[str, Any] = field(default_factory=dict)
     notes: list[Diagnostic] = field(default_factory=list)
+    #: the graph entering the first lossy pass (set by the PassManager): the float model
+    #: the compile-time fidelity summary compares the compiled network with
+    before_lossy: Graph | None = None
 
 
 @dataclass
@@ -40,6 +43,8 @@ class PassResult:
 @dataclass(frozen=True)
 class Pass:
     name: ClassVar[str] = ""
+    #: True when the pass changes what the network computes (rounding, quantizing, pruning)
+    lossy: ClassVar[bool] = False
 
     def run(self, graph: Graph, ctx: PassContext) -> PassResult:
         raise TypeError(f"{type(self).__name__} must implement run()")
@@ -57,6 +62,14 @@ class Pass:
         if not changed:
             return self.name
         return self.name + "{" + ",".join(f"{k}={_fmt(v)}" for k, v in changed.items()) + "}"
+
+
+#: lossy by name until those passes set ``lossy = True`` themselves
+LOSSY_PASSES = ("discretize", "quantize", "prune")
+
+
+def is_lossy(pass_: Pass) -> bool:
+    return pass_.lossy or pass_.name in LOSSY_PASSES
 
 
 def _fmt(value: Any) -> str:

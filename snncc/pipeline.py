@@ -13,7 +13,7 @@ from typing import Any, Sequence
 
 from .diagnostics import Diagnostic, Severity, SnnccError
 from .ir import Graph, verify
-from .passbase import Pass, PassContext
+from .passbase import Pass, PassContext, is_lossy
 from .registry import PASSES
 
 _ITEM = re.compile(r"\s*([a-z0-9][a-z0-9-]*)\s*(?:\{([^{}]*)\})?\s*(?:,|$)")
@@ -97,6 +97,8 @@ class PassManager:
             if self.progress:
                 self.progress(index, len(self.passes), pass_.name)
             history = [r.name for r in records]
+            if ctx.before_lossy is None and is_lossy(pass_):
+                ctx.before_lossy = graph
             start = time.perf_counter()
             try:
                 result = pass_.run(graph, ctx)

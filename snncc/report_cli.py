@@ -24,8 +24,26 @@ def print_compile_summary(console, result) -> None:
     resources = result.manifest["resources"]
     console.print(f"neurons {resources['neurons']:,}  synapses {resources['synapses']:,}  "
                   f"parameters {resources['parameters']:,}  dt {result.graph.dt}")
+    print_fidelity(console, result.manifest.get("fidelity"))
     if result.out_dir:
         console.print(f"wrote {result.out_dir}/manifest.json and {len(result.artifacts)} artifact(s)")
+
+
+def print_fidelity(console, fidelity) -> None:
+    """manifest["fidelity"]: the compiled network against the float model, per layer."""
+    if not fidelity:
+        return
+    table = Table(title=f"fidelity: {fidelity['backend']} vs float model on {fidelity['samples']} calibration "
+                        f"sample(s) x {fidelity['steps']} steps")
+    for column in ("layer", "neurons", "spike agreement", "spikes float", "spikes compiled", "saturated", "zeroed weights"):
+        table.add_column(column, justify="left" if column == "layer" else "right")
+    for name, layer in fidelity["layers"].items():
+        table.add_row(name, f"{layer['neurons']:,}", f"{layer['agreement']:.4f}", f"{layer['spikes_float']:,}",
+                      f"{layer['spikes_compiled']:,}", str(layer.get("saturated", "-")), str(layer.get("zeroed_weights", "-")))
+    for name, counts in fidelity.get("quantize", {}).items():
+        table.add_row(name, "", "", "", "", str(counts.get("saturated", "-")), str(counts.get("zeroed_weights", "-")))
+    console.print(table)
+    console.print(f"same predicted class as the float model: {fidelity['prediction_agreement']:.4f}")
 
 
 def print_inspect(console, imported, show_ir: bool) -> None:

@@ -1,0 +1,101 @@
+"""The compile-time fidelity summary (manifest["fidelity"]): how far the compiled network
+is from the float model it came from, on the calibration input.
+
+The float side is the reference simulator on the graph *before the first lossy pass*
+(``PassContext.before_lossy``: the graph entering discretize/quantize/prune); the
+compiled side is the target's ``golden`` backend (else its first) on the emitted
+artifact. Per spiking layer: spike agreement (fraction of equal (sample, step, neuron)
+entries) and spike counts of both; plus the share of samples whose predicted class
+(output summed over time) is the same, and the quantize report's saturations and
+zeroed weights per layer.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+
+from snncc.diagnostics import Diagnostic, Severity, SnnccError
+from snncc.ir import Graph, SpikingNeuron
+from snncc.runtime.backend import Artifact, RunResult, run
+from snncc.runtime.bench import predictions
+from snncc.runtime.compare import compare
+from snncc.runtime.inputs import as_batch
+
+__all__ = ["fidelity_summary", "quantize_counts", "MAX_SAMPLES"]
+
+#: calibration samples the summary runs (enough for a rate estimate, cheap on every backend)
+MAX_SAMPLES = 32
+
+
+def _round(value: float) -> float:
+    return float(f"{value:.6g}")
+
+
+def fidelity_summary(float_graph: Graph, artifact: Artifact, calibration: np.ndarray,
+                     reports: Mapping[str, Any]) -> tuple[dict[str, Any] | None, list[Diagnostic]]:
+    """(summary, notes): None with a note saying why when it cannot be computed."""
+    backends = list(getattr(artifact.target, "backends", {}) or {})
+    if not backends:
+        return None, []  # a float-only target: the compiled graph is the float model
+    backend = "golden" if "golden" in backends else backends[0]
+    try:
+        names = float_graph.inputs()
+        shape = float_graph.nodes[names[0]].shape if len(names) == 1 else None
+        if shape is None:
+            raise SnnccError.single("SNN606", f"the graph has {len(names)} inputs")
+        x = as_batch(np.asarray(calibration), shape)[0][:MAX_SAMPLES]
+        compiled = run(artifact, x, backend)
+    except SnnccError as exc:
+        why = exc.diagnostics[0].message if exc.diagnostics else str(exc)
+        return None, [Diagnostic("SNN606", f"no fidelity summary: {why}", severity=Severity.NOTE,
+                                 hint="calibration data must be spike input [B, T, *input_shape] the target's backends take")]
+    reference = _float_run(float_graph, x)
+    order = [n for n in artifact.graph.nodes if n in compiled.spikes]
+    comparison = compare(reference, compiled, order)
+    counts = quantize_counts(reports.get("quantize"))
+    layers = {}
+    for layer in comparison.layers:
+        layers[layer.layer] = {"neurons": layer.neurons, "agreement": _round(layer.agreement),
+                               "spikes_float": layer.spikes_a, "spikes_compiled": layer.spikes_b,
+                               **counts.get(layer.layer, {})}
+    same = predictions(reference.output) == predictions(compiled.output)
+    summary = {"backend": backend, "samples": int(x.shape[0]), "steps": int(x.shape[1]),
+               "prediction_agreement": _round(float(same.mean())), "layers": layers,
+               "skipped": dict(comparison.skipped),
+               "quantize": {k: v for k, v in counts.items() if k not in layers}}
+    return summary, []
+
+
+def _float_run(graph: Graph, x: np.ndarray) -> RunResult:
+    import torch
+
+    from snncc.runtime.reference import simulate
+
+    sim = simulate(graph, torch.from_numpy(x))
+    flat = lambda t: t.numpy().reshape(*t.shape[:2], -1)  # noqa: E731
+    spikes = {n: flat(sim.spikes[n]).astype(np.uint8) for n, _ in graph.items_of(SpikingNeuron)}
+    return RunResult("float", spikes, flat(sim.output))
+
+
+def quantize_counts(report: Any) -> dict[str, dict[str, int]]:
+    """Per layer, the quantize report's saturated values and weights rounded to zero.
+
+    Reads any per-layer mapping whose keys mention "saturat" or "zero" (counts, or lists
+    whose length is the count), so the summary follows the report as it grows."""
+    layers = report.get("layers", report) if isinstance(report, Mapping) else {}
+    counts: dict[str, dict[str, int]] = {}
+    for layer, entry in layers.items() if isinstance(layers, Mapping) else ():
+        if not isinstance(entry, Mapping):
+            continue
+        found = {}
+        for key, value in entry.items():
+            label = "saturated" if "saturat" in key else "zeroed_weights" if "zero" in key else None
+            if label is None:
+                continue
+            count = len(value) if isinstance(value, (list, tuple)) else value
+            if isinstance(count, (int, np.integer)) and not isinstance(count, bool):
+                found[label] = found.get(label, 0) + int(count)
+        if found:
+            counts[str(layer)] = found
+    return counts
