@@ -25,7 +25,8 @@ from .lower import timing
 def _input(artifact: Artifact, x: np.ndarray) -> tuple[str, np.ndarray]:
     names = artifact.graph.inputs()
     if len(names) != 1:
-        raise SnnccError.single("SNN542", f"the graph has {len(names)} inputs; the backend takes one")
+        raise SnnccError.single("SNN542", f"the graph has {len(names)} inputs; the backend "
+                                "takes one")
     x = np.asarray(x)
     if x.ndim < 2:
         raise SnnccError.single("SNN542", f"input must be [B, T, ...], got shape {x.shape}")
@@ -38,7 +39,11 @@ def _input(artifact: Artifact, x: np.ndarray) -> tuple[str, np.ndarray]:
 
 def _output(artifact: Artifact, layers, values: dict[str, np.ndarray]) -> np.ndarray:
     """The graph Output from the aligned population values (spikes, or v for LI/I)."""
-    (out,) = artifact.graph.outputs()
+    outputs = artifact.graph.outputs()
+    if len(outputs) != 1:
+        raise SnnccError.single("SNN542", f"the graph has {len(outputs)} outputs; the backend "
+                                "returns one", hint="merge the outputs into one Output node")
+    (out,) = outputs
     total = None
     for p in layers.into(out):
         src = values[p.src].astype(np.float64)
@@ -72,10 +77,11 @@ def run_emulator(artifact: Artifact, x: np.ndarray, *, record_state: bool = Fals
     raw = {n: result.spikes[n].astype(np.uint8) for n in spiking}
     spikes = {n: aligned(raw[n], n) for n in spiking}
     values = {name: flat}
-    for pop in spec.populations:
-        if pop.neuron_model != "spike_list":
-            node_spikes = pop.name in spikes
-            values[pop.name] = spikes[pop.name] if node_spikes else aligned(result.v[pop.name], pop.name)
+    for pop in spec.populations:  # what a population passes on: spikes, or v for LI/I
+        if pop.name in spikes:
+            values[pop.name] = spikes[pop.name]
+        elif pop.neuron_model != "spike_list":
+            values[pop.name] = aligned(result.v[pop.name], pop.name)
     states, scales = {}, {}
     if record_state:
         for pop in spec.populations:

@@ -35,7 +35,9 @@ from snncc.lowering import LayerGraph, Projection as IRProjection, layer_graph, 
 from .limits import SpiNNaker2Limits
 from .memory import population_memory
 from .netspec import NetSpec, NeuronParams, Population, Projection, RunOptions
-from .nir_import import conv2d_projection_from_nir, dense_projection_from_nir, lif_population_from_nir
+from .nir_import import (
+    conv2d_projection_from_nir, dense_projection_from_nir, lif_population_from_nir,
+)
 
 #: recording budget (steps) at compile time; the backend re-checks the real run length
 DEFAULT_TIMESTEPS = 1000

@@ -17,7 +17,8 @@ from test_emit_runner import FAKE
 
 MODELS = {
     "cnn": ("02_cnn", "cnn_sinabs.nir", LoadOptions(dt=1e-3)),
-    "braille": ("03_rnn", "braille_noDelay_noBias_subtract.nir", LoadOptions(reset=ResetMode.SUBTRACT)),
+    "braille": ("03_rnn", "braille_noDelay_noBias_subtract.nir",
+                LoadOptions(reset=ResetMode.SUBTRACT)),
 }
 
 
