@@ -75,10 +75,12 @@ def _weight_exp(graph: Graph, p: IRProjection) -> int:
     return int(exps[0]) if exps else 0
 
 
-def _conv_chain(graph: Graph, p: IRProjection) -> tuple[Conv2d, tuple[int, int]] | None:
-    """(conv node, pool) when ``p`` is [SumPool2d(kernel = stride, no padding)] + Conv2d."""
-    nodes = [graph.nodes[n] for n in p.chain]
-    if not nodes or not isinstance(nodes[-1], Conv2d) or len(nodes) > 2:
+def _conv_chain(layers: LayerGraph, p: IRProjection) -> tuple[Conv2d, tuple[int, int]] | None:
+    """(conv node, pool) when ``p`` is [SumPool2d(kernel = stride, no padding)] + Conv2d
+    from a (C, H, W) population whose H and W the pool divides."""
+    nodes = [layers.graph.nodes[n] for n in p.chain]
+    if not nodes or not isinstance(nodes[-1], Conv2d) or len(nodes) > 2 \
+            or len(layers.shape(p.src)) != 3:
         return None
     conv, pool = nodes[-1], (1, 1)
     if conv.groups != 1 or tuple(conv.dilation) != (1, 1):
@@ -89,7 +91,8 @@ def _conv_chain(graph: Graph, p: IRProjection) -> tuple[Conv2d, tuple[int, int]]
                 or any(sp.padding):
             return None
         pool = tuple(int(k) for k in sp.kernel_size)
-    return conv, pool
+    _, h, w = layers.shape(p.src)
+    return (conv, pool) if h % pool[0] == 0 and w % pool[1] == 0 else None
 
 
 def _integral(values: np.ndarray) -> bool:
@@ -126,8 +129,7 @@ class _Lowering:
         cuba = node.kind in ("CubaLIF", "CubaLI")
         if any(self.delays[p].any() for p in into):
             return "lif"
-        if not cuba and len(into) == 1 and _conv_chain(self.graph, into[0]) is not None \
-                and len(self.layers.shape(into[0].src)) == 3:
+        if not cuba and len(into) == 1 and _conv_chain(self.layers, into[0]) is not None:
             return "lif_conv2d"
         return "lif_no_delay"
 
@@ -139,11 +141,16 @@ class _Lowering:
             return Population(name, size, "spike_list", max_atoms_per_core=MAX_ATOMS, shape=shape)
         self._check_neuron(name, node)
         reset = _RESET.get(getattr(node, "reset", ResetMode.VALUE), "reset_to_v_reset")
-        spiking = isinstance(node, SpikingNeuron)
+        spiking, chain_bias = isinstance(node, SpikingNeuron), self.layers.bias(name)
+        if np.any(chain_bias) and node.kind in ("CubaLIF", "CubaLI"):
+            self.problem("SNN449", "the synapse bias charges the synaptic current, which S2 has "
+                         "no constant input for: it becomes its steady state in i_offset (as "
+                         "py-spinnaker2's NIR importer does), exact once the current settles",
+                         name, "move the bias onto the neuron", Severity.NOTE)
         try:
             pop = lif_population_from_nir(
                 name, node, dt=self.graph.dt or 0.0, w_scale=1.0 / state_scale(node),
-                bias=self.layers.bias(name), integrator="forward", reset=reset,
+                bias=chain_bias, integrator="forward", reset=reset,
                 neuron_model=model, record=("spikes",) if spiking else ("v",),
                 max_atoms_per_core=MAX_ATOMS, v_reset=getattr(node, "v_reset", 0.0),
                 membrane_bias=0.0 if getattr(node, "bias", None) is None else node.bias)
@@ -155,6 +162,12 @@ class _Lowering:
             # float32 state: v >= th exactly when v > the next float32 below th
             below = np.nextafter(pop.params.threshold, np.float32(-np.inf))
             pop = dataclasses.replace(pop, params=dataclasses.replace(pop.params, threshold=below))
+        if self.lags[name] and (pop.params.i_offset.any() or (pop.params.threshold < 0).any()):
+            self.problem("SNN449", f"S2 neurons run from tick 0, {self.lags[name]} step(s) before "
+                         "this layer's first input arrives: its bias current (or a threshold "
+                         "below 0) acts early, so the first steps differ from the reference",
+                         name, "a bias-free layer with thresholds >= 0 starts exactly",
+                         Severity.NOTE)
         return dataclasses.replace(pop, shape=shape)
 
     def _check_neuron(self, name: str, node: Neuron) -> None:
@@ -179,7 +192,7 @@ class _Lowering:
         scale = self.weight_scale(p)
         name = p.name if index == 0 else f"{p.name}#{index}"
         if model == "lif_conv2d":
-            conv, pool = _conv_chain(self.graph, p)
+            conv, pool = _conv_chain(self.layers, p)
             self._require_integers(p, np.asarray(conv.weight, dtype=np.float64) / scale)
             c, h, w = self.layers.shape(p.src)
             return conv2d_projection_from_nir(name, p.src, p.dst, conv, in_channels=c,

@@ -28,9 +28,10 @@ class SpiNNaker2Target(Target):
         if errors:
             raise SnnccError(errors)
         emit(lowered.spec, out_dir)
-        if context is not None:
-            context.notes.extend(d for d in lowered.problems if d.severity is not Severity.ERROR)
-            context.reports["spinnaker2"] = dict(lowered.report)
+        if context is not None:  # the manifest's reports (written after emit) carry the notes
+            notes = [d for d in lowered.problems if d.severity is not Severity.ERROR]
+            context.notes.extend(notes)
+            context.reports["spinnaker2"] = {**lowered.report, "notes": [d.render() for d in notes]}
         return [f"spinnaker2/{name}" for name in (NETLIST, ARRAYS, RUNNER_FILE)]
 
 

@@ -30,9 +30,11 @@ def graph(nodes, edges):
     return ir.Graph(nodes, edges, dt=DT).with_inferred_output_shapes()
 
 
-def compiled(g, tmp_path):
+def compiled(g, tmp_path, notes=None):
     out = tmp_path / "out"
-    compile_model(g, "spinnaker2", pipeline="", out_dir=str(out))
+    result = compile_model(g, "spinnaker2", pipeline="", out_dir=str(out))
+    if notes is not None:
+        notes.extend(result.manifest["reports"]["spinnaker2"]["notes"])
     return out, load(out)
 
 
@@ -91,7 +93,8 @@ def test_conv_chain_with_sum_pool_becomes_a_conv2d_projection(tmp_path):
     g = graph({"x": ir.Input(shape=(2, 8, 8)), "pool": pool,
                "conv": conv, "c": lif((3, 4, 2), threshold=15.0), "out": ir.Output()},
               [("x", "pool"), ("pool", "conv"), ("conv", "c"), ("c", "out")])
-    out, spec = compiled(g, tmp_path)
+    notes = []
+    out, spec = compiled(g, tmp_path, notes)
     (proj,) = spec.projections
     assert proj.kind == "conv2d" and spec.population("c").neuron_model == "lif_conv2d"
     conv_params = proj.conv
@@ -101,6 +104,7 @@ def test_conv_chain_with_sum_pool_becomes_a_conv2d_projection(tmp_path):
     # the conv bias is a constant current, i_offset; it acts from tick 0, one step before
     # the layer's first reference step, so spikes are compared on a bias-free copy
     np.testing.assert_array_equal(spec.population("c").params.i_offset, np.full(24, 0.5))
+    assert len(notes) == 1 and notes[0].startswith("note[SNN449] node 'c'")
     g0 = g.with_node("conv", conv.replace(bias=np.zeros(3)))
     out0, _ = compiled(g0, tmp_path / "nobias")
     same_spikes(out0, (RNG.random((2, 20, 2, 8, 8)) < 0.5).astype(np.float32))
