@@ -1,0 +1,173 @@
+"""Place tiles on core slots to minimise hop-weighted spike traffic.
+
+1. Recursive bisection: the slot region is cut in two along its longest extent (along
+   chip boundaries first), METIS (pymetis) splits the tiles into two parts of exactly
+   those sizes minimising the traffic cut, and each part goes to the half closer to the
+   tiles it talks to that are already placed elsewhere.
+2. Swap refinement: a tile swaps slots with the tile nearest the traffic-weighted centre
+   of its neighbours when that lowers the cost, until a pass finds nothing.
+The result is never worse than the sequential fill: the cheaper of the two is kept.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pymetis
+import scipy.sparse as sp
+
+from .topology import Topology
+
+#: METIS seed, for byte-identical artifacts
+SEED = 7
+
+
+def hop_traffic(topology: Topology, rate: sp.csr_matrix, slots: np.ndarray) -> float:
+    """Sum over tile pairs of spikes per step x hop cost."""
+    coo = rate.tocoo()
+    return float(np.sum(coo.data * topology.cost(slots[coo.row], slots[coo.col])))
+
+
+def place(topology: Topology, rate: sp.csr_matrix, max_passes: int = 8) -> np.ndarray:
+    """Slot of every tile (tiles in the order of ``rate``'s rows)."""
+    n = rate.shape[0]
+    sequential = topology.sequential_slots(n)
+    if n <= 1:
+        return sequential
+    sym = sp.csr_matrix(rate + rate.T)
+    sym.setdiag(0)
+    sym.eliminate_zeros()
+    region = topology.compact_slots(n)
+    slots = np.full(n, -1, dtype=np.int64)
+    _bisect(topology, sym, np.arange(n), region, slots)
+    slots = _refine(topology, sym, slots, max_passes)
+    if hop_traffic(topology, rate, slots) > hop_traffic(topology, rate, sequential):
+        return sequential
+    return slots
+
+
+def _coordinates(topology: Topology, slots: np.ndarray) -> np.ndarray:
+    """(chip x, chip y, x, y) per slot."""
+    cx, cy = topology.chip_xy(slots)
+    x, y = topology.local_xy(slots)
+    return np.stack([cx, cy, x, y], axis=1)
+
+
+def _split_region(topology: Topology, region: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    xy = _coordinates(topology, region)
+    chips = np.unique(topology.chip(region))
+    if chips.size > 1:  # cut between chips along the longer chip extent
+        spans = np.ptp(xy[:, :2], axis=0)
+        axis = int(np.argmax(spans))
+        order = np.lexsort((region, xy[:, 3 - axis], xy[:, 2 + axis], xy[:, 1 - axis], xy[:, axis]))
+        key = xy[order, axis] * 10**6 + xy[order, 1 - axis]
+        cuts = np.flatnonzero(np.diff(key)) + 1
+        cut = int(cuts[np.argmin(abs(cuts - region.size / 2))])
+    else:
+        spans = np.ptp(xy[:, 2:], axis=0)
+        axis = 2 + int(np.argmax(spans))
+        other = 5 - axis
+        order = np.lexsort((region, xy[:, other], xy[:, axis]))
+        cut = region.size // 2
+    return region[order[:cut]], region[order[cut:]]
+
+
+def _bisect(topology: Topology, sym: sp.csr_matrix, tiles: np.ndarray, region: np.ndarray,
+            slots: np.ndarray) -> None:
+    if tiles.size == 1:
+        slots[tiles[0]] = region[0]
+        return
+    left, right = _split_region(topology, region)
+    part = _metis_split(sym, tiles, left.size)
+    a, b = tiles[part == 0], tiles[part == 1]
+    # which half gets which part: the one closer to the already placed tiles each part talks to
+    placed = np.flatnonzero(slots >= 0)
+    if placed.size:
+        cl, cr = _centre(topology, left), _centre(topology, right)
+        pull_a = sym[a][:, placed].sum(axis=0).A1
+        pull_b = sym[b][:, placed].sum(axis=0).A1
+        if pull_a.sum() + pull_b.sum() > 0:
+            where = _coordinates(topology, slots[placed]).astype(float)
+            keep = (pull_a @ _dist(where, cl) + pull_b @ _dist(where, cr))
+            swap = (pull_a @ _dist(where, cr) + pull_b @ _dist(where, cl))
+            if swap < keep and a.size == b.size:
+                a, b = b, a
+    _bisect(topology, sym, a, left, slots)
+    _bisect(topology, sym, b, right, slots)
+
+
+def _centre(topology: Topology, region: np.ndarray) -> np.ndarray:
+    return _coordinates(topology, region).mean(axis=0)
+
+
+def _dist(points: np.ndarray, centre: np.ndarray) -> np.ndarray:
+    return np.abs(points - centre) @ np.array([8.0, 8.0, 1.0, 1.0])
+
+
+def _metis_split(sym: sp.csr_matrix, tiles: np.ndarray, left: int) -> np.ndarray:
+    """0/1 per tile, exactly ``left`` zeros, minimising the traffic cut."""
+    n = tiles.size
+    sub = sp.csr_matrix(sym[tiles][:, tiles])
+    part = np.zeros(n, dtype=np.int64)
+    if sub.nnz and 0 < left < n:
+        weights = sub.data / sub.data.max() * 10_000
+        options = pymetis.Options(seed=SEED)
+        _, membership = pymetis.part_graph(
+            2, xadj=sub.indptr, adjncy=sub.indices, eweights=np.maximum(weights, 1).astype(np.int64),
+            tpwgts=[left / n, 1 - left / n], options=options)
+        part = np.asarray(membership, dtype=np.int64)
+    else:
+        part[left:] = 1
+    return _balance(sub, part, left)
+
+
+def _balance(sub: sp.csr_matrix, part: np.ndarray, left: int) -> np.ndarray:
+    """Move the cheapest tiles across until part 0 has exactly ``left`` tiles."""
+    part = part.copy()
+    while (part == 0).sum() != left:
+        source = 0 if (part == 0).sum() > left else 1
+        candidates = np.flatnonzero(part == source)
+        own = np.asarray(sub[candidates][:, part == source].sum(axis=1)).ravel()
+        other = np.asarray(sub[candidates][:, part != source].sum(axis=1)).ravel()
+        part[candidates[int(np.argmax(other - own))]] = 1 - source
+    return part
+
+
+def _refine(topology: Topology, sym: sp.csr_matrix, slots: np.ndarray, max_passes: int) -> np.ndarray:
+    slots = slots.copy()
+    owner = {int(s): t for t, s in enumerate(slots)}
+    all_slots = np.array(sorted(owner))
+    xy = _coordinates(topology, all_slots).astype(float)
+    for _ in range(max_passes):
+        improved = False
+        for v in range(slots.size):
+            nbrs = sym.indices[sym.indptr[v]:sym.indptr[v + 1]]
+            if nbrs.size == 0:
+                continue
+            w = sym.data[sym.indptr[v]:sym.indptr[v + 1]]
+            centre = (_coordinates(topology, slots[nbrs]) * w[:, None]).sum(axis=0) / w.sum()
+            nearest = all_slots[np.argsort(_dist(xy, centre), kind="stable")[:6]]
+            for target in nearest:
+                x = owner[int(target)]
+                if x == v:
+                    continue
+                if _swap_gain(topology, sym, slots, v, x) > 1e-9:
+                    owner[int(slots[v])], owner[int(slots[x])] = x, v
+                    slots[v], slots[x] = slots[x], slots[v]
+                    improved = True
+                    break
+        if not improved:
+            break
+    return slots
+
+
+def _contribution(topology: Topology, sym: sp.csr_matrix, slots: np.ndarray, v: int, at: int) -> float:
+    nbrs = sym.indices[sym.indptr[v]:sym.indptr[v + 1]]
+    w = sym.data[sym.indptr[v]:sym.indptr[v + 1]]
+    return float(np.sum(w * topology.cost(at, slots[nbrs])))
+
+
+def _swap_gain(topology: Topology, sym: sp.csr_matrix, slots: np.ndarray, v: int, x: int) -> float:
+    sv, sx = int(slots[v]), int(slots[x])
+    before = _contribution(topology, sym, slots, v, sv) + _contribution(topology, sym, slots, x, sx)
+    after = _contribution(topology, sym, slots, v, sx) + _contribution(topology, sym, slots, x, sv)
+    after += 2 * sym[v, x] * float(topology.cost(sv, sx))
+    return before - after
