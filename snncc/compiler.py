@@ -102,6 +102,9 @@ def compile(  # noqa: A001 - the public verb
             # the lowered graph, for `snncc run OUT --backend reference` on every target
             save_graph(lowered, os.path.join(staging, "ir"))
             artifacts = ["ir/graph.json", "ir/graph.npz", *tgt.emit(lowered, staging, context)]
+            if "mapping" in context.reports:  # the core map from map-cores (docs/mapping.md)
+                write_json(os.path.join(staging, "mapping.json"), context.reports["mapping"])
+                artifacts.append("mapping.json")
             manifest["artifacts"] = sorted(artifacts)
             if calibration is not None:  # compiled vs float model on the calibration input (issue #4)
                 from .runtime.backend import Artifact

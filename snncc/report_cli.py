@@ -24,6 +24,9 @@ def print_compile_summary(console, result) -> None:
     resources = result.manifest["resources"]
     console.print(f"neurons {resources['neurons']:,}  synapses {resources['synapses']:,}  "
                   f"parameters {resources['parameters']:,}  dt {result.graph.dt}")
+    from .mapping.summary import print_mapping  # core utilisation table (map-cores, docs/mapping.md)
+
+    print_mapping(console, result.manifest["reports"].get("mapping"))
     print_fidelity(console, result.manifest.get("fidelity"))
     if result.out_dir:
         console.print(f"wrote {result.out_dir}/manifest.json and {len(result.artifacts)} artifact(s)")
