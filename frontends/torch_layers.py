@@ -1,16 +1,18 @@
 """PyTorch layers -> snncc IR: ``module_to_graph(model, input_shape, dt)``.
 
-The model is a ``torch.nn.Sequential`` (nested Sequentials are flattened) applied
-per time step: stateless layers see ``[N, *input_shape]`` (batch first, no time),
-as ``snncc.nn.Sequential`` runs them. Each layer type maps to IR nodes through a
-converter in :data:`CONVERTERS`, keyed by module type and looked up along the
-class's MRO, so other libraries (norse, snnTorch, sinabs, rockpool) add theirs
-with :func:`register_converter` without touching this file.
+The model is a ``torch.nn.Sequential`` (nested Sequentials and the containers in
+:data:`CONTAINERS` are flattened) applied per time step: stateless layers see
+``[N, *input_shape]`` (batch first, no time), as ``snncc.nn.Sequential`` runs them.
+Each layer type maps to IR nodes through a converter in :data:`CONVERTERS`, keyed
+by module type and looked up along the class's MRO. The norse, snnTorch, sinabs and
+rockpool converters live in ``torch_<library>.py`` and are imported on first sight
+of one of that library's modules (:data:`LIBRARY_FRONTENDS`).
 """
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -18,7 +20,7 @@ from torch import nn
 
 from .. import ir
 from ..diagnostics import Diagnostic, SnnccError
-from ..nn import SpikingNeuron, named_layers
+from ..nn import SpikingNeuron
 
 Shape = tuple[int, ...]
 
@@ -40,9 +42,33 @@ class Unsupported(Exception):
         self.hint = hint
 
 
-#: converter(module, ctx) -> IR nodes (empty for layers dropped at inference)
-Converter = Callable[[nn.Module, LayerContext], Sequence[ir.Node]]
+@dataclass(frozen=True)
+class Block:
+    """A converter's result with its own wiring, e.g. a neuron with recurrent loops.
+
+    ``nodes`` are (local name, node) pairs; the previous layer feeds ``entry`` and the
+    next layer reads ``exit``. ``edges`` are (src, dst) local names; an edge closing a
+    loop delivers its source's value of the previous step (reference semantics).
+    """
+
+    nodes: tuple[tuple[str, ir.Node], ...]
+    edges: tuple[tuple[str, str], ...]
+    entry: str
+    exit: str
+
+
+#: converter(module, ctx) -> IR nodes in a chain (empty for layers dropped at inference) or a Block
+Converter = Callable[[nn.Module, LayerContext], "Sequence[ir.Node] | Block"]
 CONVERTERS: dict[type, Converter] = {}
+#: container type -> its children as (name, module) in execution order ("" keeps the parent's path)
+CONTAINERS: dict[type, Callable[[nn.Module], Iterable[tuple[str, nn.Module]]]] = {}
+#: top-level package of a module class -> the snncc module registering its converters
+LIBRARY_FRONTENDS = {
+    "norse": "snncc.frontends.torch_norse",
+    "snntorch": "snncc.frontends.torch_snntorch",
+    "sinabs": "snncc.frontends.torch_sinabs",
+    "rockpool": "snncc.frontends.torch_rockpool",
+}
 
 
 def register_converter(*module_types: type) -> Callable[[Converter], Converter]:
@@ -56,11 +82,45 @@ def register_converter(*module_types: type) -> Callable[[Converter], Converter]:
     return decorate
 
 
-def find_converter(module: nn.Module) -> Converter | None:
+def register_container(*module_types: type):
+    """Decorator registering ``fn(module) -> [(name, child), ...]`` for container types."""
+
+    def decorate(fn):
+        for module_type in module_types:
+            CONTAINERS[module_type] = fn
+        return fn
+
+    return decorate
+
+
+def _lookup(table: dict, module: nn.Module):
     for cls in type(module).__mro__:
-        if cls in CONVERTERS:
-            return CONVERTERS[cls]
+        if cls in table:
+            return table[cls]
     return None
+
+
+def find_converter(module: nn.Module) -> Converter | None:
+    return _lookup(CONVERTERS, module)
+
+
+def load_library_converters(module: nn.Module) -> None:
+    """Import the converters of every library whose modules occur in ``module``."""
+    # nn.Module.modules, not module.modules(): rockpool modules override it with their own API
+    packages = {type(m).__module__.split(".")[0] for m in nn.Module.modules(module)}
+    for package in sorted(packages & set(LIBRARY_FRONTENDS)):
+        importlib.import_module(LIBRARY_FRONTENDS[package])
+
+
+def model_layers(module: nn.Module, prefix: str = "") -> Iterator[tuple[str, nn.Module]]:
+    """Leaf layers of (nested) Sequentials and registered containers with dotted paths."""
+    expand = _lookup(CONTAINERS, module)
+    if expand is None and not isinstance(module, nn.Sequential):
+        yield prefix, module
+        return
+    children = expand(module) if expand is not None else module.named_children()
+    for name, child in children:
+        yield from model_layers(child, ".".join(p for p in (prefix, name) if p))
 
 
 def _supported_names() -> str:
@@ -78,7 +138,8 @@ def module_to_graph(module: nn.Module, input_shape: Sequence[int], dt: float = 1
     changing the module. Raises :class:`SnnccError` with every unsupported layer
     (code SNN110, naming its type and path) before converting anything.
     """
-    layers = list(named_layers(module)) if isinstance(module, nn.Sequential) else [("0", module)]
+    load_library_converters(module)
+    layers = [(path or "0", layer) for path, layer in model_layers(module)]
     missing = [(path, layer) for path, layer in layers if find_converter(layer) is None]
     if missing:
         raise SnnccError(
@@ -87,13 +148,16 @@ def module_to_graph(module: nn.Module, input_shape: Sequence[int], dt: float = 1
             for path, layer in missing
         )
     shape: Shape = tuple(int(d) for d in input_shape)
-    names, nodes = ["input"], [ir.Input(shape=shape)]
+    nodes: dict[str, ir.Node] = {"input": ir.Input(shape=shape)}
+    edges: list[ir.Edge] = []
+    last = "input"
     problems: list[Diagnostic] = []
     with torch.no_grad():
         for path, layer in layers:
             ctx = LayerContext(path=path, input_shape=shape, dt=dt)
             try:
-                converted = list(find_converter(layer)(layer, ctx))  # type: ignore[misc]
+                converted = find_converter(layer)(layer, ctx)  # type: ignore[misc]
+                block = converted if isinstance(converted, Block) else _chain(list(converted))
             except (Unsupported, ValueError) as exc:
                 problems.append(Diagnostic("SNN110", f"cannot convert {_describe(layer)} at position '{path}': {exc}",
                                            node=path, hint=getattr(exc, "hint", None) or _hint(layer)))
@@ -101,22 +165,47 @@ def module_to_graph(module: nn.Module, input_shape: Sequence[int], dt: float = 1
             except SnnccError as exc:
                 problems.extend(Diagnostic(**{**d.__dict__, "node": d.node or path}) for d in exc.diagnostics)
                 break
-            for k, node in enumerate(converted):
-                suffix = "" if len(converted) == 1 else f"_{k}"
-                names.append(f"{node.kind.lower()}_{path.replace('.', '_')}{suffix}")
-                nodes.append(node.replace(metadata={**node.metadata, "torch_path": path,
-                                                    "torch_type": type(layer).__name__}))
-                shape = tuple(int(d) for d in node.output_shape(shape))
+            if not block.nodes:
+                continue
+            names = {local: f"{local}_{path.replace('.', '_')}" for local, _ in block.nodes}
+            for local, node in block.nodes:
+                nodes[names[local]] = node.replace(metadata={**node.metadata, "torch_path": path,
+                                                             "torch_type": type(layer).__name__})
+            edges.append(ir.Edge(last, names[block.entry]))
+            edges.extend(ir.Edge(names[a], names[b]) for a, b in block.edges)
+            shape, last = _block_output_shape(block, shape), names[block.exit]
     if problems:
         raise SnnccError(problems)
-    names.append("output")
-    nodes.append(ir.Output(shape=shape))
-    edges = tuple(ir.Edge(a, b) for a, b in zip(names, names[1:]))
-    graph = ir.Graph(dict(zip(names, nodes)), edges, dt=dt, metadata={"frontend": "torch_layers"})
+    nodes["output"] = ir.Output(shape=shape)
+    edges.append(ir.Edge(last, "output"))
+    graph = ir.Graph(nodes, tuple(edges), dt=dt, metadata={"frontend": "torch_layers"})
     errors = [d for d in ir.verify(graph) if d.severity.value == "error"]
     if errors:
         raise SnnccError(errors)
     return graph
+
+
+def _chain(converted: list[ir.Node]) -> Block:
+    kinds = [node.kind.lower() for node in converted]
+    locals_ = [kind if kinds.count(kind) == 1 else f"{kind}{k}" for k, kind in enumerate(kinds)]
+    return Block(tuple(zip(locals_, converted)), tuple(zip(locals_, locals_[1:])),
+                 locals_[0] if locals_ else "", locals_[-1] if locals_ else "")
+
+
+def _block_output_shape(block: Block, shape: Shape) -> Shape:
+    """Feed-forward shapes through the block (loops carry the same shapes back)."""
+    nodes = dict(block.nodes)
+    shapes = {block.entry: tuple(int(d) for d in nodes[block.entry].output_shape(shape))}
+    pending = [name for name, _ in block.nodes if name != block.entry]
+    while pending:
+        ready = [n for n in pending if any(a in shapes and b == n for a, b in block.edges)]
+        if not ready:
+            raise ValueError(f"block nodes {pending} are not reachable from its entry")
+        for name in ready:
+            src = next(a for a, b in block.edges if b == name and a in shapes)
+            shapes[name] = tuple(int(d) for d in nodes[name].output_shape(shapes[src]))
+            pending.remove(name)
+    return shapes[block.exit]
 
 
 def _hint(layer: nn.Module) -> str:

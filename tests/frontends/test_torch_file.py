@@ -82,28 +82,27 @@ def test_state_dict_needs_arch_and_loads_with_it(tmp_path):
         (graph.nodes["affine_0"].weight == small_model()[0].weight.detach().numpy()).all()
 
 
-@pytest.mark.parametrize("label", ["truncated", "not-a-module", "unsupported-layer"])
+@pytest.mark.parametrize("label", ["truncated", "not-a-module", "lstm", "maxpool-with-indices"])
 def test_bad_pt_files(tmp_path, label):
+    """Each bad file gives exactly one line: code, file, what is wrong and where; exit status 2."""
     path = tmp_path / f"{label}.pt"
     if label == "truncated":
         torch.save(small_model(), path)
         path.write_bytes(path.read_bytes()[:200])
-        code = "SNN102"
+        code, names = "SNN102", ["truncated"]
     elif label == "not-a-module":
         torch.save([1, 2, 3], path)
-        code = "SNN112"
-    else:
+        code, names = "SNN112", ["list", "not a torch.nn.Module"]
+    elif label == "lstm":
+        # plain torch layers are on the allowlist, so the unsupported one is named with its position
         torch.save(nn.Sequential(nn.Linear(4, 3), nn.LSTM(3, 3)), path)
-        code = "SNN111"  # LSTM is not on the allowlist, so it is refused before conversion
-    result = CliRunner().invoke(main, ["compile", str(path), "-o", str(tmp_path / "out")])
+        code, names = "SNN110", ["torch.nn.modules.rnn.LSTM", "position '1'"]
+    else:
+        torch.save(nn.Sequential(nn.Conv2d(1, 2, 3), nn.MaxPool2d(2, return_indices=True), nn.Flatten()), path)
+        code, names = "SNN110", ["MaxPool2d", "position '1'"]
+    result = CliRunner().invoke(main, ["compile", str(path), "--input-shape", "1,8,8", "-o", str(tmp_path / "out")])
     assert result.exit_code == 2, result.output
-    assert result.output.startswith(f"error[{code}]"), result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error[{code}] {path}"), result.output
+    assert all(name in lines[0] for name in names), lines[0]
     assert not (tmp_path / "out").exists()
-
-
-def test_unsupported_layer_named_with_position(tmp_path):
-    path = tmp_path / "maxpool.pt"
-    torch.save(nn.Sequential(nn.Linear(4, 3), nn.MaxPool1d(1)), path)
-    result = CliRunner().invoke(main, ["compile", str(path), "--trust-pickle", "-o", str(tmp_path / "out")])
-    assert result.exit_code == 2
-    assert "error[SNN110]" in result.output and "MaxPool1d" in result.output and "'1'" in result.output

@@ -1,0 +1,151 @@
+"""snnTorch Leaky / Synaptic / RLeaky / RSynaptic -> IR: the reference simulation of the
+imported graph reproduces snnTorch's own forward pass spike for spike (random weights
+and inputs); approximated resets are flagged; inconsistent modules are refused."""
+from __future__ import annotations
+
+import pytest
+import snntorch as snt
+import torch
+from snntorch import utils as snt_utils
+from torch import nn
+
+from snncc import ir
+from snncc.diagnostics import SnnccError
+from snncc.frontends.library_neurons import APPROXIMATION
+from snncc.frontends.torch_layers import module_to_graph
+
+B, T = 4, 50
+
+
+def linear(n_in, n_out, gain=2.0, bias=True):
+    layer = nn.Linear(n_in, n_out, bias=bias)
+    with torch.no_grad():
+        layer.weight.mul_(gain)
+    return layer
+
+
+def run_snntorch(model: nn.Module, x: torch.Tensor) -> list[torch.Tensor]:
+    """snnTorch's forward, step by step (init_hidden neurons), recording every neuron layer."""
+    neurons = [m for m in model.modules() if isinstance(m, snt.SpikingNeuron)]
+    record = {id(m): [] for m in neurons}
+    hooks = [m.register_forward_hook(lambda m, i, out: record[id(m)].append(out)) for m in neurons]
+    snt_utils.reset(model)
+    with torch.no_grad():
+        for t in range(x.shape[1]):
+            model(x[:, t])
+    for hook in hooks:
+        hook.remove()
+    return [torch.stack(record[id(m)], 1) for m in neurons]
+
+
+def leaky(reset, delay=True):
+    return nn.Sequential(
+        linear(20, 120), snt.Leaky(beta=0.8, threshold=0.7, reset_mechanism=reset, reset_delay=delay, init_hidden=True),
+        linear(120, 60), snt.Leaky(beta=torch.rand(60) * 0.5 + 0.4, threshold=0.5, reset_mechanism=reset,
+                                   reset_delay=delay, init_hidden=True),
+    )
+
+
+def synaptic(reset, delay=True):
+    return nn.Sequential(
+        linear(20, 120), snt.Synaptic(alpha=0.6, beta=0.8, threshold=0.7, reset_mechanism=reset, reset_delay=delay,
+                                      init_hidden=True),
+        linear(120, 60), snt.Synaptic(alpha=torch.rand(60) * 0.5, beta=0.7, threshold=1.0, reset_mechanism=reset,
+                                      reset_delay=delay, init_hidden=True),
+    )
+
+
+def recurrent(reset):
+    return nn.Sequential(
+        linear(20, 100), snt.RLeaky(beta=0.8, threshold=0.7, linear_features=100, reset_mechanism=reset, init_hidden=True),
+        linear(100, 80), snt.RSynaptic(alpha=0.6, beta=0.8, threshold=0.7, linear_features=80, reset_mechanism=reset,
+                                       init_hidden=True),
+        linear(80, 40), snt.RLeaky(beta=0.7, V=torch.rand(40) - 0.5, all_to_all=False, reset_mechanism=reset,
+                                   init_hidden=True),
+        linear(40, 30), snt.RSynaptic(alpha=0.5, beta=0.7, V=0.3, all_to_all=False, reset_mechanism=reset, init_hidden=True),
+    )
+
+
+def convolutional():
+    return nn.Sequential(
+        nn.Conv2d(2, 4, 3, padding=1), snt.Leaky(beta=0.8, threshold=0.5, init_hidden=True),
+        nn.Conv2d(4, 4, 3, padding=1), snt.RLeaky(beta=0.8, conv2d_channels=4, kernel_size=3, threshold=0.5,
+                                                  init_hidden=True),
+        nn.Flatten(), linear(4 * 6 * 6, 20, 3.0), snt.Synaptic(alpha=0.5, beta=0.8, init_hidden=True),
+    )
+
+
+def graded():
+    return nn.Sequential(linear(20, 100), snt.Leaky(beta=0.8, threshold=0.7, graded_spikes_factor=2.0, init_hidden=True),
+                         linear(100, 30, 1.0), snt.Leaky(beta=0.7, graded_spikes_factor=0.5, init_hidden=True))
+
+
+EXACT = {
+    "leaky-zero": (lambda: leaky("zero"), (20,)),
+    "leaky-subtract": (lambda: leaky("subtract"), (20,)),
+    "leaky-none": (lambda: leaky("none"), (20,)),
+    "leaky-zero-immediate": (lambda: leaky("zero", delay=False), (20,)),
+    "synaptic-subtract": (lambda: synaptic("subtract"), (20,)),
+    "synaptic-none": (lambda: synaptic("none"), (20,)),
+    "synaptic-zero-immediate": (lambda: synaptic("zero", delay=False), (20,)),
+    "recurrent-subtract": (lambda: recurrent("subtract"), (20,)),
+    "recurrent-none": (lambda: recurrent("none"), (20,)),
+    "conv": (convolutional, (2, 6, 6)),
+    "graded": (graded, (20,)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(EXACT))
+def test_graph_reproduces_snntorch(case, agreement):
+    factory, shape = EXACT[case]
+    torch.manual_seed(1)
+    model = factory().eval()
+    x = (torch.rand(B, T, *shape) < 0.3).float()
+    graph = module_to_graph(model, shape, dt=1e-3)
+    assert not any(APPROXIMATION in node.metadata for node in graph.nodes.values())
+    fractions = agreement(graph, x, run_snntorch(model, x))
+    assert all(f >= 0.999 for f in fractions.values()), fractions
+
+
+@pytest.mark.parametrize("case", ["synaptic-zero", "recurrent-zero", "leaky-subtract-immediate"])
+def test_resets_without_an_ir_form_are_flagged(case, agreement):
+    """snnTorch's delayed zero reset of Synaptic/RLeaky/RSynaptic (and the immediate subtraction)
+    differ from every IR reset: the graph carries a note and the spike trains really differ."""
+    factory = {"synaptic-zero": lambda: synaptic("zero"), "recurrent-zero": lambda: recurrent("zero"),
+               "leaky-subtract-immediate": lambda: leaky("subtract", delay=False)}[case]
+    torch.manual_seed(1)
+    model = factory().eval()
+    x = (torch.rand(B, T, 20) < 0.3).float()
+    graph = module_to_graph(model, (20,), dt=1e-3)
+    flagged = {name for name, node in graph.items_of(ir.SpikingNeuron) if APPROXIMATION in node.metadata}
+    fractions = agreement(graph, x, run_snntorch(model, x))
+    assert flagged == set(fractions)  # every layer
+    assert min(fractions.values()) < 0.999, fractions
+
+
+def test_delayed_subtract_reset_is_a_loop_of_minus_threshold():
+    graph = module_to_graph(nn.Sequential(nn.Linear(3, 5), snt.Leaky(beta=0.5, threshold=0.25, init_hidden=True)), (3,))
+    neuron = graph.nodes["lif_1"]
+    assert neuron.reset is ir.ResetMode.NONE and neuron.comparator is ir.Comparator.GT
+    [loop] = [graph.nodes[e.src] for e in graph.incoming("lif_1") if e.src != "affine_0"]
+    assert isinstance(loop, ir.Scale) and (loop.scale == -0.25).all()
+
+
+def test_state_dict_reset_that_the_module_does_not_use_is_refused():
+    """snnTorch binds the reset at construction; a loaded reset_mechanism_val does not change it."""
+    model = nn.Sequential(nn.Linear(3, 5), snt.Synaptic(alpha=0.5, beta=0.5, init_hidden=True))  # subtract
+    state = model.state_dict()
+    state["1.reset_mechanism_val"] = torch.tensor(1)  # "zero"
+    model.load_state_dict(state)
+    with pytest.raises(SnnccError) as err:
+        module_to_graph(model, (3,))
+    [diag] = err.value.diagnostics
+    assert diag.code == "SNN110" and diag.node == "1" and "'zero'" in diag.message and "reset_mechanism='zero'" in diag.hint
+
+
+def test_inhibition_is_refused_with_position():
+    model = nn.Sequential(nn.Linear(3, 5), snt.Leaky(beta=0.5, inhibition=True, init_hidden=True))
+    with pytest.raises(SnnccError) as err:
+        module_to_graph(model, (3,))
+    assert err.value.diagnostics[0].code == "SNN110" and "inhibition" in err.value.diagnostics[0].message
+    assert "position '1'" in err.value.diagnostics[0].message
