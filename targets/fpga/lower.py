@@ -164,7 +164,7 @@ def _layer(layers: LayerGraph, name: str, neuron: NeuronParams, w_default: int, 
     bias = np.asarray(graph.nodes[name].bias if getattr(graph.nodes[name], "bias", None) is not None else 0.0)
     bias = integral((np.broadcast_to(bias, graph.nodes[name].shape).reshape(-1) + layers.bias(name)) / s)
     w_bits = _declared_weight_bits(layers, ff + rec, w_default)
-    w_bits = min(C.W_BITS_RANGE[1], max(w_bits, _signed_bits(weights),
+    w_bits = min(C.W_BITS_RANGE[1], max(C.W_BITS_RANGE[0], w_bits, _signed_bits(weights),
                                           _signed_bits(recurrent) if recurrent is not None else 0))
     spec = LayerSpec(
         name, weights, threshold=neuron.threshold, bias=bias, leak=neuron.leak, reset=neuron.reset,
