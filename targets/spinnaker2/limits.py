@@ -9,6 +9,9 @@ from dataclasses import dataclass
 
 from .netspec import DELAY_MODELS
 
+#: recording budget (steps) a compile validates; a backend re-checks its real run length
+DEFAULT_TIMESTEPS = 1000
+
 
 @dataclass(frozen=True)
 class SpiNNaker2Limits:

@@ -5,7 +5,8 @@
   simulator's arithmetic). Hardware voltage = model voltage / ``s_N`` (the state scale
   ``quantize`` attached; 1 for a graph that already has integer weights), so weights
   are the integers ``LayerGraph.matrix(p) / s_N``. Non-spiking LI/I/CubaLI get a
-  threshold they never reach and record ``v``.
+  threshold they never reach. Recorded (DTCM per step, spinnaker2.md §3.3): the spikes of
+  populations that feed an Output, ``v`` of non-spiking ones; the emulator sees all.
 - Projections: one Conv2d (after at most a SumPool2d with kernel = stride) as the only
   input of a LIF/IF population -> ``Conv2DProjection`` into ``lif_conv2d``; everything
   else -> a dense integer matrix.
@@ -32,15 +33,13 @@ from snncc.ir import (
 )
 from snncc.lowering import LayerGraph, Projection as IRProjection, layer_graph, schedule
 
-from .limits import SpiNNaker2Limits
+from .limits import DEFAULT_TIMESTEPS, SpiNNaker2Limits
 from .memory import population_memory
 from .netspec import NetSpec, NeuronParams, Population, Projection, RunOptions
 from .nir_import import (
     conv2d_projection_from_nir, dense_projection_from_nir, lif_population_from_nir,
 )
 
-#: recording budget (steps) at compile time; the backend re-checks the real run length
-DEFAULT_TIMESTEPS = 1000
 #: set_max_atoms_per_core never exceeds this (8-bit target index, spinnaker2.md §3.3)
 MAX_ATOMS = 256
 _RESET = {ResetMode.VALUE: "reset_to_v_reset", ResetMode.SUBTRACT: "reset_by_subtraction"}
@@ -151,7 +150,7 @@ class _Lowering:
             pop = lif_population_from_nir(
                 name, node, dt=self.graph.dt or 0.0, w_scale=1.0 / state_scale(node),
                 bias=chain_bias, integrator="forward", reset=reset,
-                neuron_model=model, record=("spikes",) if spiking else ("v",),
+                neuron_model=model, record=self._record(name, spiking),
                 max_atoms_per_core=MAX_ATOMS, v_reset=getattr(node, "v_reset", 0.0),
                 membrane_bias=0.0 if getattr(node, "bias", None) is None else node.bias)
         except ValueError as exc:  # per-neuron gains: no single voltage scale
@@ -169,6 +168,11 @@ class _Lowering:
                          name, "a bias-free layer with thresholds >= 0 starts exactly",
                          Severity.NOTE)
         return dataclasses.replace(pop, shape=shape)
+
+    def _record(self, name: str, spiking: bool) -> tuple[str, ...]:
+        if not spiking:
+            return ("v",)
+        return ("spikes",) if any(p.dst not in self.lags for p in self.layers.out_of(name)) else ()
 
     def _check_neuron(self, name: str, node: Neuron) -> None:
         if not isinstance(node, SpikingNeuron):

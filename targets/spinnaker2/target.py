@@ -10,7 +10,7 @@ from snncc.diagnostics import Severity, SnnccError
 from snncc.ir import Comparator, Graph, ResetMode
 from snncc.target import Capabilities, Target
 
-from .limits import SpiNNaker2Limits
+from .limits import DEFAULT_TIMESTEPS, SpiNNaker2Limits
 
 _LIMITS = SpiNNaker2Limits()
 
@@ -58,6 +58,8 @@ CAPABILITIES = Capabilities(
         "weight_max": _LIMITS.int8_weight_max,
         "weight_max_with_delays": _LIMITS.delay_weight_max,
         "synaptic_latency_steps": 1,
+        # map-cores budgets the same spike recording lower.py emits (Output layers)
+        "resource_overrides": {"recording_steps": DEFAULT_TIMESTEPS},
         "energy_table": "spinnaker2",
     },
 )

@@ -111,3 +111,24 @@ def test_generated_runner_builds_the_compiled_netlist(compiled, fake_api, tmp_pa
         assert [len(c["connections"]) > 0 for c in dense] == [True, True]
     run = next(c for c in calls if c["kind"] == "run")
     assert run["timesteps"] == spec.run.timesteps
+
+
+def test_map_cores_split_is_the_netlists(paper, tmp_path):
+    """With map-cores in the pipeline its tiles set max_atoms_per_core (the most neurons
+    it put on one PE), budgeted with the same recording, and the netlist still fits."""
+    from s2_canonical import canonical
+
+    from snncc.compiler import compile as compile_model
+
+    floated = compile_model(paper("02_cnn", "cnn_sinabs.nir"), "reference",
+                            load_options=LoadOptions(dt=1e-3)).graph
+    result = compile_model(canonical(floated), "spinnaker2", pipeline="map-cores",
+                           out_dir=str(tmp_path / "out"))
+    spec = load(tmp_path / "out")
+    for pop in spec.populations[1:]:
+        cores = result.graph.nodes[pop.name].cores
+        per_core = {}
+        for s in cores.slices:
+            per_core[(s.chip, s.core)] = per_core.get((s.chip, s.core), 0) + s.stop - s.start
+        assert pop.max_atoms_per_core == max(per_core.values()), pop.name
+    assert spec.population("10").max_atoms_per_core < 64  # fan-in 512: DTCM-bound
