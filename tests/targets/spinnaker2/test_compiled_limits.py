@@ -63,31 +63,29 @@ def test_without_the_core_assignment_the_split_fits(tmp_path):
 
 
 def _write_nir(path):
-    """Delayed 8 -> 300 IF with a weight of 20, and a 7000 -> 1 IF whose synapse rows
-    alone (7000 x 16 B) exceed one PE's DTCM however the population is split."""
+    """40 inputs -> 3-step Delay -> Affine with a weight of 20 -> 300 IF neurons."""
     nodes = {
-        "x": nir.Input(input_type=np.array([8])),
-        "wide_in": nir.Input(input_type=np.array([7000])),
-        "delay": nir.Delay(delay=np.full(8, 3 * DT)),
-        "w": nir.Affine(weight=_weights(300, 8), bias=np.zeros(300)),
+        "x": nir.Input(input_type=np.array([40])),
+        "delay": nir.Delay(delay=np.full(40, 3 * DT)),
+        "w": nir.Affine(weight=_weights(300, 40), bias=np.zeros(300)),
         "delayed": nir.IF(r=np.ones(300), v_threshold=np.full(300, 10.0)),
-        "w_wide": nir.Affine(weight=np.ones((1, 7000)), bias=np.zeros(1)),
-        "wide": nir.IF(r=np.ones(1), v_threshold=np.full(1, 10.0)),
         "out": nir.Output(output_type=np.array([300])),
-        "out_wide": nir.Output(output_type=np.array([1])),
     }
-    edges = [("x", "delay"), ("delay", "w"), ("w", "delayed"), ("delayed", "out"),
-             ("wide_in", "w_wide"), ("w_wide", "wide"), ("wide", "out_wide")]
+    edges = [("x", "delay"), ("delay", "w"), ("w", "delayed"), ("delayed", "out")]
     nir.write(str(path), nir.NIRGraph(nodes=nodes, edges=edges))
 
 
 def test_cli_exits_2_listing_every_violation(tmp_path):
+    # map-cores told of PEs larger than the chip's puts all 300 neurons on one PE; the
+    # target checks the real limits: 4-bit weights, 256 neurons per PE, 96 KB DTCM
     model = tmp_path / "over.nir"
     _write_nir(model)
-    result = CliRunner().invoke(main, ["compile", str(model), "-t", "spinnaker2", "-p", "",
+    pipeline = "map-cores{overrides=neurons_per_core:300;dtcm_bytes:200000}"
+    result = CliRunner().invoke(main, ["compile", str(model), "-t", "spinnaker2", "-p", pipeline,
                                        "--dt", str(DT), "-o", str(tmp_path / "o")])
     assert result.exit_code == 2, result.output
     lines = [line for line in result.output.splitlines() if line.startswith("error[")]
-    assert sorted(line[:13] for line in lines) == ["error[SNN441]", "error[SNN444]"]
-    assert any("node 'wide'" in line and "limit 98304" in line for line in lines)
+    assert sorted(line[:13] for line in lines) == ["error[SNN441]", "error[SNN443]", "error[SNN444]"]
+    assert any("measured 300, limit 256" in line for line in lines)
+    assert any("limit 98304" in line and "node 'delayed'" in line for line in lines)
     assert "Traceback" not in result.output and not (tmp_path / "o").exists()
