@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.deps-stamp
 # TORCH_PIP_ARGS at a CPU wheel index if your pip config does not provide one.
 TORCH_PIP_ARGS ?=
 PYTEST_ARGS ?= -n 2
-SYSTEM_TOOLS := iverilog
+SYSTEM_TOOLS := iverilog chromium
 
 .PHONY: demo test venv deps sysdeps install clean bench
 
@@ -31,7 +31,7 @@ deps: $(STAMP)
 install: deps
 	$(PIP) install -q --no-deps --no-build-isolation -e . --config-settings editable_mode=strict
 
-# System tools the tests drive (iverilog for the FPGA RTL co-simulation).
+# System tools the tests drive (iverilog for the FPGA RTL co-simulation, chromium to open report.html).
 sysdeps:
 	@for tool in $(SYSTEM_TOOLS); do \
 	  command -v $$tool >/dev/null 2>&1 && continue; \

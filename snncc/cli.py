@@ -107,11 +107,14 @@ def main(debug: bool) -> None:
 @click.option("--pipeline", "-p", default=None, help="Pass pipeline text (default: the target's).")
 @click.option("--dump-dir", default=None, type=click.Path(file_okay=False), help="Dump the IR after every pass here.")
 @click.option("--no-verify", is_flag=True, help="Skip verification between passes.")
+@click.option("--energy-table", default=None, help="Energy cost table: a JSON file or a built-in name (docs/energy.md).")
 @with_model_options
 @_handle_errors
-def compile_cmd(model, target, out, pipeline, dump_dir, no_verify, dt, reset, comparator, arch, trust_pickle, calibration, input_shape):
-    """Compile MODEL (.nir, .pt, .onnx) for a target into OUT."""
+def compile_cmd(model, target, out, pipeline, dump_dir, no_verify, energy_table, dt, reset, comparator, arch, trust_pickle,
+                calibration, input_shape):
+    """Compile MODEL (.nir, .pt, .onnx) for a target into OUT (with --calibration: also OUT/report.json, .html)."""
     from .compiler import compile as compile_model
+    from .energy.terminal import print_energy_report
     from .report_cli import print_compile_summary
 
     console = _console()
@@ -120,9 +123,11 @@ def compile_cmd(model, target, out, pipeline, dump_dir, no_verify, dt, reset, co
         result = compile_model(
             model, target, pipeline=pipeline, out_dir=out, load_options=options,
             calibration=options.calibration, dump_dir=dump_dir, verify_each=not no_verify,
-            progress=lambda i, n, name: status.update(f"pass {i}/{n}: {name}"),
+            progress=lambda i, n, name: status.update(f"pass {i}/{n}: {name}"), energy_table=energy_table,
         )
     print_compile_summary(console, result)
+    if result.energy:
+        print_energy_report(console, result.energy, out)
 
 
 @main.command()
@@ -296,6 +301,35 @@ def _labels(path, limit):
     except (OSError, ValueError) as exc:
         raise SnnccError.single("SNN604", f"cannot read labels: {exc}", file=path, hint="save them with numpy.save") from None
     return labels[:limit] if limit else labels
+
+
+@main.command("report")
+@click.argument("out", type=click.Path(file_okay=False))
+@click.option("--input", "-i", "input_path", default=None, type=click.Path(dir_okay=False),
+              help="Recompute on this input (.npy/.npz [B, T, ...] or events) instead of re-rendering OUT/report.json.")
+@click.option("--energy-table", default=None, help="Energy cost table: a JSON file or a built-in name (needs --input).")
+@click.option("--accuracy-bits", default=None, type=click.Path(dir_okay=False, exists=True),
+              help="Accuracy per weight bit width (default: benchmarks/results/accuracy_bits.json).")
+@_handle_errors
+def report_cmd(out, input_path, energy_table, accuracy_bits):
+    """Show OUT's energy report and re-render OUT/report.html; with --input, recompute it."""
+    from .energy import energy_report, find_accuracy_bits, load_report, table_for_target, write_report
+    from .energy.terminal import print_energy_report
+    from .runtime.backend import load_artifact
+
+    if input_path is None:
+        if energy_table:
+            raise SnnccError.single("SNN705", "a new cost table needs the input again", hint="add --input DATA.npy")
+        report = load_report(out)
+        if accuracy_bits:
+            report["accuracy_bits"] = find_accuracy_bits(accuracy_bits)
+    else:
+        art = load_artifact(out)
+        x, _ = _read_input(art, input_path, "us", None, "binary", None, None)
+        report = energy_report(art, x, table=table_for_target(art.target_name, energy_table),
+                               input_source=input_path.rsplit("/", 1)[-1], accuracy_bits=find_accuracy_bits(accuracy_bits))
+    write_report(out, report)
+    print_energy_report(_console(), report, out)
 
 
 if __name__ == "__main__":

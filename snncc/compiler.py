@@ -31,6 +31,8 @@ class CompileResult:
     out_dir: str | None = None
     artifacts: list[str] = field(default_factory=list)
     context: PassContext | None = None
+    #: the energy report (OUT/report.json) when calibration data was given
+    energy: dict[str, Any] | None = None
 
 
 def _sha256(path: str) -> str:
@@ -58,6 +60,7 @@ def compile(  # noqa: A001 - the public verb
     dump_dir: str | None = None,
     verify_each: bool = True,
     progress: Callable[[int, int, str], None] | None = None,
+    energy_table: str | None = None,
 ) -> CompileResult:
     """Compile ``model`` (a file path or an IR graph) for ``target``; write ``out_dir`` if given."""
     load_options = load_options or LoadOptions()
@@ -116,6 +119,14 @@ def compile(  # noqa: A001 - the public verb
                     manifest["fidelity"] = fidelity
                 result.notes = result.notes + fidelity_notes
                 manifest["notes"] += [n.render() for n in fidelity_notes]
+            if calibration is not None:  # per-core energy estimate on the calibration input (issue #9)
+                from .energy.hook import compile_report
+                from .runtime.backend import Artifact
+
+                result.energy, energy_notes, written = compile_report(Artifact(staging, manifest), calibration, energy_table)
+                manifest["artifacts"] = sorted(manifest["artifacts"] + written)
+                result.notes = result.notes + energy_notes
+                manifest["notes"] += [n.render() for n in energy_notes]
             write_json(os.path.join(staging, "manifest.json"), manifest)
         result.out_dir, result.artifacts = out_dir, manifest["artifacts"]
     return result

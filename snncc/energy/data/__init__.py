@@ -1,0 +1,1 @@
+"""Built-in energy cost tables (JSON data, one file per table; see docs/energy.md)."""
