@@ -149,13 +149,14 @@ def scale_bn_input(p: BatchNormParams, k: np.ndarray, shape: Shape) -> BatchNorm
 
 
 def scale_inputs(graph: Graph, name: str, k: np.ndarray, why: str,
-                 cuba_w_in: bool = True) -> tuple[Graph, list[Diagnostic]]:
+                 cuba_w_in: bool = True, through: tuple[type, ...] = ()) -> tuple[Graph, list[Diagnostic]]:
     """Multiply neuron ``name``'s input current by ``k`` (full, neuron shape).
 
     CubaLIF: into ``w_in`` (unless ``cuba_w_in`` is False: discretize keeps w_in canonical).
     Otherwise into the rows (Affine/Linear), output channels (Conv) or elements (Scale) of
     every producer feeding it; each producer must feed only this neuron, and a Conv needs
-    one factor per channel (shared kernels)."""
+    one factor per channel (shared kernels). Private element-order-keeping nodes of the
+    kinds in ``through`` (Flatten, Delay) between producer and neuron are looked through."""
     node = graph.nodes[name]
     if np.all(k == 1):
         return graph, []
@@ -164,6 +165,9 @@ def scale_inputs(graph: Graph, name: str, k: np.ndarray, why: str,
     problems: list[Diagnostic] = []
     updates: dict[str, Any] = {}
     for edge in graph.incoming(name):
+        while isinstance(graph.nodes[edge.src], through) and len(graph.incoming(edge.src)) == 1 \
+                and len(graph.outgoing(edge.src)) == 1:
+            edge = graph.incoming(edge.src)[0]
         src = graph.nodes[edge.src]
         if isinstance(src, Scale) and edge.src_port == "output" and len(graph.outgoing(edge.src)) == 1 \
                 and src.quant is None and np.asarray(src.scale).size == k.size:

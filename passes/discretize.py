@@ -28,7 +28,9 @@ from typing import Any, ClassVar
 import numpy as np
 
 from snncc.diagnostics import Diagnostic, Severity, SnnccError
-from snncc.ir import IF, LIF, CubaLI, CubaLIF, Edge, Graph, I, LI, Neuron, Quantization, Scale, infer_shapes
+from snncc.ir import (
+    IF, LIF, CubaLI, CubaLIF, Delay, Edge, Flatten, Graph, I, LI, Neuron, Quantization, Scale, infer_shapes,
+)
 from snncc.passbase import Pass, PassContext, PassResult
 
 from ._decay import DecayFormat, Realised, decay_format, realise, relative_error, stored, summary
@@ -75,7 +77,7 @@ class Discretize(Pass):
             if np.all(gain == 1):
                 continue
             scaled, found = scale_inputs(graph, name, gain, "discretize moves the input gain into the weights",
-                                         cuba_w_in=False)
+                                         cuba_w_in=False, through=(Flatten, Delay))
             if found:
                 graph, inserted = _insert_gain(graph, name, gain)
                 changes["gain_scale"] += inserted

@@ -96,3 +96,13 @@ def full(values, shape):
     if values.shape == tuple(shape):
         return values
     return np.broadcast_to(values.reshape(shape[0], *([1] * (len(shape) - 1))), shape)
+
+
+def per_channel_params(cell):
+    """``cell`` with its time constants and gains constant within each channel (axis 0), as a
+    convolution in front needs (one factor per channel: shared kernels)."""
+    def one(values):
+        rows = np.asarray(values).reshape(values.shape[0], -1)
+        return np.broadcast_to(rows[:, :1], rows.shape).reshape(values.shape)
+    keys = ("r", "tau", "tau_mem", "tau_syn", "w_in")
+    return cell.replace(**{k: one(getattr(cell, k)) for k in keys if k in cell.array_fields})

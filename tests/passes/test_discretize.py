@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fold_netkit import DT, chain, compare, layer, neuron, out_shape, spikes_in
+from fold_netkit import DT, chain, compare, layer, neuron, out_shape, per_channel_params, spikes_in
 from snncc import ir
 from snncc.diagnostics import Severity, SnnccError
 from snncc.lowering import layer_graph
@@ -42,11 +42,6 @@ def assert_canonical(node, dt=DT):
         np.testing.assert_allclose(dt / node.tau_syn * node.w_in, 1.0, rtol=1e-12)
 
 
-def _per_channel(values):
-    rows = np.asarray(values).reshape(values.shape[0], -1)
-    return np.broadcast_to(rows[:, :1], rows.shape).reshape(values.shape)
-
-
 @PROPERTY
 @given(seed=st.integers(0, 2**31 - 1), layer_kind=st.sampled_from(["affine", "linear", "conv1d", "conv2d"]),
        kind=st.sampled_from(["LIF", "IF", "CubaLIF"]), reset=st.sampled_from(["value", "subtract", "none"]),
@@ -57,8 +52,7 @@ def test_float_format_is_exact(seed, layer_kind, kind, reset, comparator, bias):
     shape = out_shape(weights, in_shape)
     cell = neuron(kind, shape, rng, reset, comparator, bias=bias)
     if layer_kind.startswith("conv"):  # a conv takes one gain per channel: parameters per channel
-        cell = cell.replace(**{k: _per_channel(getattr(cell, k)) for k in ("r", "tau", "tau_mem", "tau_syn", "w_in")
-                               if k in cell.array_fields})
+        cell = per_channel_params(cell)
     graph = chain(("w", weights), ("cell", cell))
     result, _ = run(graph)
     new = result.graph.nodes["cell"]
@@ -196,3 +190,22 @@ def test_diagnostics():
     result, context = run(short, FRACTION)
     assert [(d.code, d.severity) for d in context.notes] == [("SNN321", Severity.WARNING)]
     assert result.graph.nodes["cell"].quant.extra["dv"] == 4095
+
+
+@pytest.mark.parametrize("between", ["delay", "flatten"])
+def test_gain_goes_through_private_delay_and_flatten(between):
+    rng = np.random.default_rng(5)
+    if between == "delay":
+        w, n, in_shape = ir.Linear(weight=rng.normal(0.3, 0.8, (4, 3))), 4, (3,)
+        middle = ir.Delay(delay=np.array([0, 1, 2, 3]) * DT)
+    else:
+        in_shape, w = layer("conv2d", rng)
+        n = int(np.prod(out_shape(w, in_shape)))
+        middle = ir.Flatten(start_dim=0, end_dim=-1, input_shape=out_shape(w, in_shape))
+    cell = neuron("LIF", (n,), rng, "subtract").replace(tau=np.full(n, 4e-3), r=np.full(n, 3.0))
+    graph = chain(("w", w), ("mid", middle), ("cell", cell))
+    result, _ = run(graph)
+    assert result.changes == {"discretized": ["cell"], "gain_into_weights": ["cell"]}
+    np.testing.assert_allclose(result.graph.nodes["w"].weight, graph.nodes["w"].weight * DT / 4e-3 * 3.0, rtol=1e-12)
+    c = compare(graph, result.graph, spikes_in(in_shape, 5, p=0.5))
+    assert c.mismatches == 0 and c.spikes > 10

@@ -1,0 +1,61 @@
+"""Checks quantize reports: which neurons can still fire, projections that are not integral,
+and spike agreement of the float and the quantized graph on calibration data."""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from snncc.ir import IF, Comparator, CubaLIF, Graph, Input, SpikingNeuron
+from snncc.lowering import LayerGraph
+from ._folding import full
+
+
+def source_bound(layers: LayerGraph, src: str, input_max: float) -> float:
+    """Largest value a population sends per step: 1 for spikes, ``input_max`` for an Input."""
+    return input_max if isinstance(layers.graph.nodes[src], Input) else 1.0
+
+
+def can_fire(layers: LayerGraph, name: str, input_max: float) -> np.ndarray | None:
+    """Per neuron: can the membrane ever cross the threshold? The update is monotone in the
+    input, so its supremum is reached with every positive input active every step: the
+    steady state ``v_leak + r (w_in D + bias)`` (LIF/CubaLIF; w_in = 1 for LIF) or unbounded
+    growth (IF with a positive drive). None for a non-spiking node."""
+    node = layers.graph.nodes[name]
+    if not isinstance(node, SpikingNeuron):
+        return None
+    f = lambda value: full(value, node.shape).reshape(-1)  # noqa: E731
+    drive = layers.bias(name).copy()
+    for p in layers.into(name):
+        drive += np.clip(layers.matrix(p), 0, None).sum(1) * source_bound(layers, p.src, input_max)
+    bias = f(node.bias)
+    if isinstance(node, IF):
+        peak = np.where(f(node.r) * (drive + bias) > 0, math.inf, 0.0)
+    else:
+        w_in = f(node.w_in) if isinstance(node, CubaLIF) else 1.0
+        peak = np.maximum(f(node.v_leak) + f(node.r) * (w_in * drive + bias), 0.0)
+    theta = f(node.v_threshold)
+    return peak >= theta if node.comparator is Comparator.GE else peak > theta
+
+
+def not_integral(layers: LayerGraph, projection, unit: float) -> int:
+    """Entries of the projection's matrix that are not integers at ``unit`` (AvgPool in a chain)."""
+    scaled = layers.matrix(projection) / unit
+    return int(np.count_nonzero(np.abs(scaled - np.rint(scaled)) > 1e-6 * np.maximum(1, np.abs(scaled))))
+
+
+def agreement(before: Graph, after: Graph, x: np.ndarray, samples: int) -> dict[str, Any]:
+    """Per spiking layer: the fraction of (sample, step, neuron) spike decisions that agree."""
+    import torch
+
+    from snncc.runtime import simulate
+
+    x = np.asarray(x)[:samples]
+    a, b = simulate(before, torch.as_tensor(x)), simulate(after, torch.as_tensor(x))
+    out = {}
+    for name in sorted(set(a.spikes) & set(b.spikes)):
+        s0, s1 = a.spikes[name].numpy(), b.spikes[name].numpy()
+        out[name] = {"agreement": float(np.mean(s0 == s1)), "spikes_float": int(s0.sum()),
+                     "spikes_quantized": int(s1.sum()), "samples": int(x.shape[0])}
+    return out
