@@ -13,14 +13,14 @@ def _bits(node, default: int) -> int:
     return default
 
 
-def metrics(activity: Activity, graph, spiking: dict[str, int], weight_bits: int | None) -> dict:
-    """``spiking``: neurons per spiking population (the activations NeuroBench hooks)."""
+def metrics(activity: Activity, graph, spiking: dict[str, int], spikes: float, weight_bits: int | None) -> dict:
+    """``spiking``: neurons per spiking population (the activations NeuroBench hooks);
+    ``spikes``: their spikes per inference (input spikes are not activations)."""
     total = lambda name: float(activity.per_inference(name).sum())  # noqa: E731
     weighted = [node for _, node in graph.items_of(WEIGHTED)]
     n_weights = sum(int(node.weight.size) for node in weighted)
     zeros = sum(int(node.weight.size - np.count_nonzero(node.weight)) for node in weighted)
     slots = sum(spiking.values()) * activity.steps
-    spikes = total("spikes_out")
     weight_footprint = sum(int(node.weight.size) * _bits(node, weight_bits or 32) for node in weighted)
     state_footprint = sum(len(graph.nodes[name].state_names) * size for name, size in _neurons(graph).items()) * activity.state_bits
     return {

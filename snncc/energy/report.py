@@ -136,6 +136,7 @@ def build_report(graph, target: str, capabilities, x: np.ndarray, result, table:
     energy = evaluate(table, activity, graph, result.extra)
     rows = _core_rows(activity, energy)
     spiking = {n: node.size for n, node in graph.items_of(SpikingNeuron)}
+    spikes = sum(float(np.asarray(s).sum()) for n, s in result.spikes.items() if n in spiking) / activity.samples
     bits = ann.network_weight_bits(graph, weight_bits)
     report = {
         "schema_version": SCHEMA_VERSION, "kind": "estimate", "snncc_version": __version__,
@@ -144,7 +145,7 @@ def build_report(graph, target: str, capabilities, x: np.ndarray, result, table:
                   "sha256": hashlib.sha256(np.ascontiguousarray(x, dtype=np.float64).tobytes()).hexdigest()},
         "cost_table": table.to_dict(),
         "cores": rows, "layers": _layers(rows), "totals": _totals(rows, energy, activity.steps),
-        "neurobench": neurobench.metrics(activity, graph, spiking, weight_bits),
+        "neurobench": neurobench.metrics(activity, graph, spiking, spikes, weight_bits),
         "ann_comparison": ann.compare(load_table("ann45nm"), activity, graph, bits),
         "raster": _raster(result.spikes),
         "accuracy_bits": accuracy_bits,

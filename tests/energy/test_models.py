@@ -146,3 +146,33 @@ def test_totals_are_the_sum_of_the_cores_and_layers_split_shared_cores():
     assert layers["a"]["cores"] == 2 and layers["b"]["cores"] == 1
     assert layers["a"]["energy_j"]["total"] + layers["b"]["energy_j"]["total"] == pytest.approx(r["totals"]["energy_j"]["total"])
     assert r["totals"]["energy_per_step_j"] == pytest.approx(r["totals"]["energy_per_inference_j"] / T)
+
+
+def test_spinnaker2_with_the_emulators_pes_time_and_clock():
+    """The emulator splits populations into PEs itself (input on a spike-source PE, a on two
+    PEs); its per-PE time per step and DVFS clock replace the estimates."""
+    from snncc.targets.spinnaker2.pe_model import PEStats
+
+    c = constants("spinnaker2")
+    high, low = c["clock_hz_high"], c["clock_hz_low"]
+    zeros = np.zeros((1, T, 4))
+    busy = np.array([[[1e-5, 2e-4, 5e-5, 1e-4], [1e-5, 1.5e-3, 5e-5, 2e-4]]])  # PE 1 overruns the tick at t1
+    clock = np.array([[[low, high, low, high], [low, high, low, low]]])
+    stats = PEStats(("input", "a", "a", "b"), ((0, 2), (0, 2), (2, 3), (0, 1)), zeros, zeros, zeros, zeros,
+                    zeros, clock, busy, 1e-3)
+    r = _report("spinnaker2", caps=Caps(8), extra={"pe_stats": stats})
+    assert [(core["core"], core["populations"][0]["name"]) for core in r["cores"]] == [
+        ("0.0", "input"), ("0.1", "a"), ("0.2", "a"), ("0.3", "b")]
+    assert [core["dvfs"] for core in r["cores"]] == ["low", "high", "low", "auto"]
+    assert [core["counts"]["spikes_out"] for core in r["cores"]] == [3, 2, 0, 1]  # PE 0 sends the input spikes
+    assert [core["counts"]["messages_out"] for core in r["cores"]] == [3, 1, 0, 0]
+    # cycles over both steps: tick, neurons x 20, packets in x 40, synops x 25, packets out x 10
+    cycles = [2 * 1000 + 3 * 10, 2 * 1000 + 2 * 2 * 20 + 3 * 40 + 5 * 25 + 2 * 10, 2 * 1000 + 2 * 20,
+              2 * 1000 + 2 * 20 + 40 + 25 + 10]
+    j_high, j_low = c["p_pe_active_high"] / high, c["p_pe_active_low"] / low
+    per_cycle = [j_low, j_high, j_low, (j_high + j_low) / 2]
+    assert _energy(r, "dynamic_total") == pytest.approx([n * j for n, j in zip(cycles, per_cycle)])
+    runtime = 1e-3 + 1.5e-3  # max(tick, slowest PE) per step
+    assert r["totals"]["latency_per_inference_s"] == pytest.approx(runtime)
+    assert _energy(r, "static") == pytest.approx([c["p_static_core"] * runtime] * 4)
+    assert any("overrun" in caveat for caveat in r["caveats"])
