@@ -66,12 +66,11 @@ def map_network(graph: Graph, model: ResourceModel, calibration: np.ndarray | No
             minimum[layer.name] = 1
         else:
             parts[layer.name] = result
-    _check_system(topology, parts, minimum, problems)
     rates, notes = activity(graph, calibration)
     traffic = tile_traffic(network, parts, rates)
     if isinstance(model, Loihi2Model):
         parts, traffic = _fit_output_axons(model, network, parts, traffic, rates, problems)
-        _check_system(topology, parts, {}, problems)
+    _check_system(topology, parts, minimum, problems)
     if isinstance(model, FpgaModel):
         problems += _device_check(model, parts)
     if problems:

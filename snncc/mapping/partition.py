@@ -49,6 +49,8 @@ def partition_layer(model: ResourceModel, layer: LayerInfo, projections: list[Pr
 
     def consider(tiles: TileSet, result: Usage) -> None:
         nonlocal best
+        if len(tiles) < min_tiles:  # extent splits may come out with fewer ranges than asked
+            return
         score = (len(tiles), int(result.fan_in.sum()))
         if best is None or score < best[0]:
             best = (score, tiles, result)
