@@ -10,7 +10,6 @@ the divergent step, to read their states there.
 """
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
@@ -89,24 +88,29 @@ def predictions(output: np.ndarray) -> np.ndarray:
     return output.reshape(*output.shape[:2], -1).sum(axis=1).argmax(axis=1)
 
 
-def energy_of(artifact: Artifact, result: RunResult) -> dict[str, Any] | None:
-    """Energy per inference: the backend's own figure (``extra["energy"]``), else
-    ``snncc.energy.estimate_run(artifact, result)`` when that module exists, else None.
-    Either may be a mapping or an object with ``joules_per_inference``, ``kind`` and ``model``."""
+def energy_of(artifact: Artifact, x: np.ndarray, result: RunResult) -> dict[str, Any] | None:
+    """Energy per inference of ``result`` (a run of ``x``): the backend's own figure
+    (``extra["energy"]``: a mapping with ``joules_per_inference``, ``kind``, ``model``), else the
+    estimate of :mod:`snncc.energy` (docs/energy.md) when ``result`` comes from the backend
+    that estimator uses for the target (one estimator per table, never mixed), else None."""
     figure = result.extra.get("energy")
-    if figure is None:
-        try:
-            module = importlib.import_module("snncc.energy")
-        except ModuleNotFoundError:
-            return None
-        estimate = getattr(module, "estimate_run", None)
-        figure = estimate(artifact, result) if estimate is not None else None
-    if figure is None:
+    if figure is not None:
+        return {"joules_per_inference": float(figure["joules_per_inference"]),
+                "kind": str(figure.get("kind", "measured")), "model": str(figure.get("model", result.backend))}
+    try:
+        from snncc.energy import build_report, energy_backend, read_mapping, table_for_target
+    except ImportError:
         return None
-    get = figure.get if isinstance(figure, Mapping) else lambda key, default=None: getattr(figure, key, default)
-    joules = get("joules_per_inference")
-    return None if joules is None else {"joules_per_inference": float(joules), "kind": str(get("kind", "estimate")),
-                                        "model": str(get("model", ""))}
+    try:
+        table = table_for_target(artifact.target_name)
+        if energy_backend(artifact, table) != result.backend:
+            return None
+        report = build_report(artifact.graph, artifact.target_name, artifact.target.capabilities, x, result, table,
+                              input_source="bench", mapping=read_mapping(artifact.path))
+    except SnnccError:
+        return None  # no cost table for this target
+    return {"joules_per_inference": float(report["totals"]["energy_per_inference_j"]), "kind": str(report["kind"]),
+            "model": f"{report['cost_table']['id']} on {result.backend}"}
 
 
 def _baseline(backends: Sequence[str], requested: str | None) -> str:
@@ -148,7 +152,7 @@ def bench(artifact: Artifact | str, x: np.ndarray, backends: Sequence[str] | Non
     base = _baseline(backends, baseline)
     results = {name: run(artifact, x, name) for name in backends}
     order = _layer_order(artifact, results[base])
-    summaries = tuple(_summary(artifact, results[name], labels) for name in backends)
+    summaries = tuple(_summary(artifact, x, results[name], labels) for name in backends)
     comparisons, checks = [], []
     for name in backends:
         if name == base:
@@ -164,13 +168,13 @@ def bench(artifact: Artifact | str, x: np.ndarray, backends: Sequence[str] | Non
                        tuple(order), results)
 
 
-def _summary(artifact: Artifact, result: RunResult, labels: np.ndarray | None) -> BackendSummary:
+def _summary(artifact: Artifact, x: np.ndarray, result: RunResult, labels: np.ndarray | None) -> BackendSummary:
     output = np.asarray(result.output)
     batch, steps = output.shape[:2]
     spikes = {layer: float(np.count_nonzero(s)) / max(batch, 1) for layer, s in result.spikes.items()}
     accuracy = float((predictions(output) == labels).mean()) if labels is not None else None
     return BackendSummary(result.backend, float(result.seconds), batch, steps, spikes, accuracy,
-                          energy_of(artifact, result))
+                          energy_of(artifact, x, result))
 
 
 def _with_states(artifact: Artifact, x: np.ndarray, comparison: Comparison) -> Comparison:

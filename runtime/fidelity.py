@@ -78,24 +78,33 @@ def _float_run(graph: Graph, x: np.ndarray) -> RunResult:
     return RunResult("float", spikes, flat(sim.output))
 
 
-def quantize_counts(report: Any) -> dict[str, dict[str, int]]:
-    """Per layer, the quantize report's saturated values and weights rounded to zero.
+#: quantize report keys (docs/lowering-contract.md section 3) summed per layer, at any depth
+SATURATED_KEYS = ("saturated", "bias_saturated")
+ZEROED_KEYS = ("rounded_to_zero",)
 
-    Reads any per-layer mapping whose keys mention "saturat" or "zero" (counts, or lists
-    whose length is the count), so the summary follows the report as it grows."""
-    layers = report.get("layers", report) if isinstance(report, Mapping) else {}
+
+def quantize_counts(report: Any) -> dict[str, dict[str, int]]:
+    """Per layer of ``ctx.reports["quantize"]["layers"]``: values saturated (weights and
+    biases) and weights rounded to zero, summed over the layer's projections."""
+    layers = report.get("layers", {}) if isinstance(report, Mapping) else {}
     counts: dict[str, dict[str, int]] = {}
     for layer, entry in layers.items() if isinstance(layers, Mapping) else ():
-        if not isinstance(entry, Mapping):
-            continue
-        found = {}
-        for key, value in entry.items():
-            label = "saturated" if "saturat" in key else "zeroed_weights" if "zero" in key else None
-            if label is None:
-                continue
-            count = len(value) if isinstance(value, (list, tuple)) else value
-            if isinstance(count, (int, np.integer)) and not isinstance(count, bool):
-                found[label] = found.get(label, 0) + int(count)
+        found = {"saturated": _sum(entry, SATURATED_KEYS), "zeroed_weights": _sum(entry, ZEROED_KEYS)}
+        found = {k: v for k, v in found.items() if v is not None}
         if found:
             counts[str(layer)] = found
     return counts
+
+
+def _sum(entry: Any, keys: tuple[str, ...]) -> int | None:
+    """Sum of the integer values under ``keys`` anywhere in ``entry`` (None: no such key)."""
+    if not isinstance(entry, Mapping):
+        return None
+    total = None
+    for key, value in entry.items():
+        if key in keys and isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+            total = (total or 0) + int(value)
+        elif isinstance(value, Mapping):
+            inner = _sum(value, keys)
+            total = total if inner is None else (total or 0) + inner
+    return total

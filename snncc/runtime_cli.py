@@ -21,8 +21,7 @@ def print_run(console, artifact, result, batch: int, steps: int) -> None:
 def _energy(summary) -> str:
     if summary.energy is None:
         return "-"
-    joules = summary.energy["joules_per_inference"]
-    return f"{joules * 1e6:.3f} uJ ({summary.energy['kind']})"
+    return f"{summary.energy['joules_per_inference'] * 1e6:.3f} uJ"
 
 
 def print_bench(console, report) -> None:
@@ -36,6 +35,9 @@ def print_bench(console, report) -> None:
         table.add_row(s.backend, "-" if s.accuracy is None else f"{s.accuracy:.4f}", agreement,
                       f"{sum(s.spikes.values()):,.1f}", f"{s.ms_per_step:.3f}", _energy(s))
     console.print(table)
+    for s in report.summaries:
+        if s.energy is not None:
+            console.print(f"energy/inference of {s.backend}: {s.energy['kind']}, {s.energy['model']}")
     if report.comparisons:
         layers = Table(title="spike agreement per layer")
         layers.add_column("layer")

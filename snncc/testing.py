@@ -75,7 +75,7 @@ def hardware_status(target: str) -> str | None:
 # ----------------------------------------------------------------------------- fixtures
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def snncc_compile(tmp_path_factory: Any) -> Callable[..., Any]:
     """``snncc_compile(model, target="reference", **options) -> Artifact``: compile into a fresh
     temporary directory (options as for :func:`snncc.compile`)."""
