@@ -18,8 +18,8 @@ import numpy as np
 from .report import build_report, load_report, validate_report
 from .tables import CostTable, load_table, table_for_target
 
-__all__ = ["energy_backend", "energy_report", "write_report", "load_report", "build_report", "validate_report",
-           "load_table", "table_for_target", "CostTable", "find_accuracy_bits", "MAX_SAMPLES"]
+__all__ = ["energy_backend", "energy_report", "write_report", "read_mapping", "load_report", "build_report",
+           "validate_report", "load_table", "table_for_target", "CostTable", "find_accuracy_bits", "MAX_SAMPLES"]
 
 #: samples of the input the report runs (the mean per inference converges fast; keeps compile quick)
 MAX_SAMPLES = 64

@@ -110,6 +110,8 @@ def render_html(r: dict, mapping: dict | None = None) -> str:
     """The page for report ``r``; ``mapping`` (OUT/mapping.json) adds the map-cores picture."""
     nb = r["neurobench"]
     accuracy = plots.accuracy_rows(r.get("accuracy_bits")) if r.get("accuracy_bits") else []
+    if any(row["target"] == r["target"] for row in accuracy):  # one estimator per plot
+        accuracy = [row for row in accuracy if row["target"] == r["target"]]
     accuracy_section = (_plot("energy vs accuracy across weight bits", lambda: plots.energy_vs_accuracy(accuracy))
                         if accuracy else "<h3>energy vs accuracy across weight bits</h3><p class='note'>omitted: "
                         "benchmarks/results/accuracy_bits.json was not found (or has no bits/accuracy rows) "

@@ -35,6 +35,8 @@ CAPABILITIES = Capabilities(
     extra={
         "decay_format": {"kind": "fraction", "bits": 12},
         "weight_exp_range": (0, 7),      # negative exponents floor the sum: not exact
+        "weight_mixed_sign_lsb": True,   # Lava drops the LSB of mixed-sign weights
+        "synaptic_latency_steps": 1,
         "threshold_bits": 17,            # vth mantissa, unsigned
         "positive_threshold": True,
         "v_reset": 0.0,
