@@ -8,6 +8,9 @@ hint). Codes are stable so tests and scripts can match on them:
 - ``SNN3xx`` passes and pipelines
 - ``SNN4xx`` target limits (hardware violations)
 - ``SNN5xx`` runtime / backends
+- ``SNN6xx`` running compiled directories: ``snncc run`` / ``bench`` input, labels, options
+  (601 not a compiled directory, 602 unknown backend, 603 input, 604 labels, 605 bench
+  options, 606 no fidelity summary)
 """
 from __future__ import annotations
 
