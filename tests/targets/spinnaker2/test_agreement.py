@@ -34,9 +34,8 @@ def agreement(out, x, record_property, label):
     return per_layer, emu, ref
 
 
-def test_digits_accuracy_and_agreement(digits, s2_compile, tmp_path, record_property):
-    out = tmp_path / "digits"
-    s2_compile(str(digits / "model.pt"), out)
+def test_digits_accuracy_and_agreement(digits, s2_compiled, record_property):
+    out, _ = s2_compiled(digits / "model.pt")
     x, y = np.load(digits / "test_x.npy"), np.load(digits / "test_y.npy")
     per_layer, emu, _ = agreement(out, x, record_property, "digits")
     assert list(per_layer) == ["lif_1", "lif_3"]
@@ -52,9 +51,8 @@ def test_digits_accuracy_and_agreement(digits, s2_compile, tmp_path, record_prop
     assert abs(acc_emu - acc_float) <= 0.01  # measured 0.9489 vs 0.9556
 
 
-def test_nir_paper_cnn(paper, s2_compile, tmp_path, record_property):
-    out = tmp_path / "cnn"
-    s2_compile(paper("02_cnn", "cnn_sinabs.nir"), out, LoadOptions(dt=1e-3))
+def test_nir_paper_cnn(paper, s2_compiled, record_property):
+    out, _ = s2_compiled(paper("02_cnn", "cnn_sinabs.nir"), LoadOptions(dt=1e-3))
     # N-MNIST is not included: sparse random events on the 2x34x34 sensor
     x = (np.random.default_rng(0).random((3, 30, 2, 34, 34)) < 0.05).astype(np.float32)
     per_layer, emu, _ = agreement(out, x, record_property, "cnn")
@@ -66,15 +64,15 @@ def test_nir_paper_cnn(paper, s2_compile, tmp_path, record_property):
 
 
 @pytest.mark.parametrize("file,reset,bounds", [
-    # measured: 0.9943, 0.7416 (lif2 is driven by its bias alone and fires regularly;
-    # a transient phase shift persists, as between the float and quantized reference)
-    ("braille_noDelay_bias_zero.nir", None, {"lif1.lif": 0.99, "lif2": 0.72}),
+    # measured: 0.9824 (11 neurons after prune), 0.7414 (lif2 is driven by its bias and
+    # fires regularly: the start-up transient's phase shift persists, as it does between
+    # the float and the quantized reference)
+    ("braille_noDelay_bias_zero.nir", None, {"lif1.lif": 0.98, "lif2": 0.72}),
     # measured: 1.0, 1.0
     ("braille_noDelay_noBias_subtract.nir", ResetMode.SUBTRACT, {"lif1.lif": 0.999, "lif2": 0.999}),
 ])
-def test_nir_paper_braille_rnn(paper, s2_compile, tmp_path, record_property, file, reset, bounds):
-    out = tmp_path / "rnn"
-    s2_compile(paper("03_rnn", file), out, LoadOptions(reset=reset))
+def test_nir_paper_braille_rnn(paper, s2_compiled, record_property, file, reset, bounds):
+    out, _ = s2_compiled(paper("03_rnn", file), LoadOptions(reset=reset))
     x = (np.random.default_rng(1).random((8, 100, 12)) < 0.1).astype(np.float32)
     per_layer, _, _ = agreement(out, x, record_property, file.removesuffix(".nir"))
     assert set(per_layer) == set(bounds)

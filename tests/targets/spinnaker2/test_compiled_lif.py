@@ -20,9 +20,8 @@ DT = 1e-4
 
 
 @pytest.fixture(scope="module")
-def compiled(paper, s2_compile, tmp_path_factory):
-    out = tmp_path_factory.mktemp("s2lif") / "out"
-    result = s2_compile(paper("01_lif", "lif_norse.nir"), out, LoadOptions(dt=DT))
+def compiled(paper, s2_compiled):
+    out, result = s2_compiled(paper("01_lif", "lif_norse.nir"), LoadOptions(dt=DT))
     csv = np.loadtxt(paper("01_lif", "lif_spinnaker2.csv"), delimiter=",")
     return out, result, csv
 
