@@ -18,7 +18,7 @@ def invoke(*args):
 @pytest.fixture(scope="module")
 def fpga_digits(digits, tmp_path_factory):
     out = tmp_path_factory.mktemp("bench-fpga") / "OUT"
-    result = invoke("compile", digits / "model.pt", "-t", "fpga", "-o", out, "--calibration", digits / "test_x.npy", "-p", "fold-batchnorm,fold-mpbn,simplify,discretize,quantize,fold-fpga")  # TEMP
+    result = invoke("compile", digits / "model.pt", "-t", "fpga", "-o", out, "--calibration", digits / "test_x.npy")
     assert result.exit_code == 0, result.output
     return out, result.stdout
 

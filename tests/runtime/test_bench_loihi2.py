@@ -36,8 +36,7 @@ def _if_net() -> Graph:
 @pytest.fixture(scope="module")
 def loihi2_if(tmp_path_factory):
     root = tmp_path_factory.mktemp("bench-loihi2")
-    snncc.compile(_if_net(), "loihi2", out_dir=str(root / "OUT"),
-                  pipeline="fold-batchnorm,fold-mpbn,simplify,discretize,quantize")
+    snncc.compile(_if_net(), "loihi2", out_dir=str(root / "OUT"))
     x = (np.random.default_rng(1).random((3, 20, 8)) < 0.3).astype(np.float32)
     np.save(root / "x.npy", x)
     return root

@@ -10,13 +10,9 @@ import pytest
 from snncc.ir import IF, Affine, Graph
 from snncc.testing import assert_accuracy, assert_backends_agree
 
-# until the prune pass lands, the FPGA default pipeline without it
-FPGA_PIPELINE = "fold-batchnorm,fold-mpbn,simplify,discretize,quantize,fold-fpga"
-
-
 @pytest.fixture(scope="module")
 def digits_on_fpga(snncc_compile, digits):
-    return snncc_compile(str(digits / "model.pt"), "fpga", pipeline=FPGA_PIPELINE)
+    return snncc_compile(str(digits / "model.pt"), "fpga")
 
 
 def test_fpga_simulators_match_golden_spike_for_spike(digits_on_fpga, digits):
@@ -38,6 +34,6 @@ def _small_if_net():
 
 @pytest.mark.hil("loihi2")
 def test_loihi2_chip_matches_the_golden_model(snncc_compile, hil_backend):
-    artifact = snncc_compile(_small_if_net(), "loihi2", pipeline="fold-batchnorm,fold-mpbn,simplify,discretize,quantize")
+    artifact = snncc_compile(_small_if_net(), "loihi2")
     x = (np.random.default_rng(2).random((2, 10, 4)) < 0.4).astype(np.float32)
     assert_backends_agree(artifact, x, backends=["golden", hil_backend])
