@@ -10,6 +10,13 @@ with all torch threads, the faster is reported), checks that every
 spike and the final u, v agree (golden B=1 vs Lava; batch rows vs unbatched runs),
 and writes benchmarks/results/loihi_sim.json.
 
+The NIR paper's CNN (02_cnn/cnn_sinabs.nir, 2x34x34 -> 3 conv + IF -> 128 -> 256 -> 10)
+is compiled through the loihi2 target (default pipeline, convolutions lowered to Lava
+Sparse / Dense connections) and run from the emitted OUT/loihi2 files: the golden model
+at batch 1 and ``--batch``, Lava (the generated network.py) on ``--cnn-lava-samples``
+samples, 10 % random input spikes; every spike and the final u, v of every layer are
+compared. Skip it with ``--no-cnn``.
+
 Run: ``.venv/bin/python -m benchmarks.loihi_sim [--sizes 256 1024 4096] [--repeats 5]``
 """
 from __future__ import annotations
@@ -27,6 +34,7 @@ from snncc.targets.loihi2.golden import GoldenResult, simulate
 from snncc.targets.loihi2.netspec import Connection, InputPort, LifPopulation, NetSpec
 
 RESULTS = Path(__file__).resolve().parent / "results" / "loihi_sim.json"
+NIR_CNN = Path(__file__).resolve().parents[2] / "shared" / "nir-paper" / "02_cnn" / "cnn_sinabs.nir"
 GOALS = {"unbatched": 10.0, "batch64": 100.0}
 # Lava fixed_pt ms/step measured by the lead on an idle VM (loihi2.md section 6, no Monitor).
 REFERENCE_LAVA_MS = {256: 0.55, 1024: 0.88, 4096: 22.1}
@@ -118,6 +126,79 @@ def bench_size(n: int, steps: int, batch: int, repeats: int, seed: int,
     }
 
 
+def bench_cnn(steps: int, batch: int, repeats: int, seed: int, lava_samples: int) -> dict:
+    """The NIR paper CNN compiled for loihi2: golden vs Lava on the emitted files."""
+    import tempfile
+
+    import snncc
+    from snncc.runtime.backend import load_artifact
+    from snncc.targets.loihi2.backends import golden_spec, padded_input
+
+    rng = np.random.default_rng(seed)
+    x = (rng.random((batch, steps, 2, 34, 34)) < 0.1).astype(np.float32)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "OUT")
+        t0 = time.perf_counter()
+        snncc.compile(str(NIR_CNN), "loihi2", calibration=x[:8], out_dir=out)
+        compile_s = time.perf_counter() - t0
+        folder = load_artifact(out).folder()
+        module, meta, arrays, spec = golden_spec(folder)
+        port, padded, _ = padded_input(meta, x)
+        total = padded.shape[1]
+        simulate(spec, {port: padded[:1, :2]}, check=False)          # prepare once
+        t1, gold1, _ = _best_time(lambda: simulate(spec, {port: padded[:1]}, check=False), repeats)
+        tb, goldb, _ = _best_time(lambda: simulate(spec, {port: padded}, check=False), repeats)
+        lava_run_s, exact = 0.0, True
+        for b in range(lava_samples):
+            lava, run_s = _lava_sample(module, meta, arrays, {port: padded[b]}, total)
+            lava_run_s += run_s
+            exact &= all(np.array_equal(lava[p][0], goldb.spikes[p][b])
+                         and np.array_equal(lava[p][1], goldb.u[p][b])
+                         and np.array_equal(lava[p][2], goldb.v[p][b]) for p in lava)
+        exact_batch = _same(goldb, gold1, 0, 0)
+    lava_sps = lava_samples * (total - 1) / lava_run_s
+    g1_sps, gb_sps = total / t1, batch * total / tb
+    return {
+        "model": "NIR paper 02_cnn/cnn_sinabs.nir", "steps": total, "batch": batch, "seed": seed,
+        "input_density": 0.1, "compile_s": compile_s,
+        "neurons": int(sum(p.size for p in spec.populations)),
+        "synapses": int(sum(np.count_nonzero(c.weights) for c in spec.connections)),
+        "connections": {c["name"]: {"sparse": c["sparse"], "nnz": c["nnz"]} for c in meta["connections"]},
+        "lava_samples": lava_samples,
+        "lava_ms_per_step": 1e3 * lava_run_s / (lava_samples * (total - 1)),
+        "golden_b1_ms_per_step": 1e3 * t1 / total,
+        "golden_batch_ms_per_step": 1e3 * tb / total,
+        "sample_steps_per_s": {"lava": lava_sps, "golden_b1": g1_sps, "golden_batch": gb_sps},
+        "speedup_unbatched": g1_sps / lava_sps,
+        "speedup_batch": gb_sps / lava_sps,
+        "bit_exact_golden_vs_lava": bool(exact),
+        "bit_exact_batch_vs_unbatched": bool(exact_batch),
+        "spikes_per_layer_sample0": {p: int(gold1.spikes[p].sum()) for p in gold1.spikes},
+    }
+
+
+def _lava_sample(module, meta: dict, arrays: dict, inputs: dict, steps: int) -> tuple[dict, float]:
+    """One sample through the generated module's build(); the first step (which also
+    compiles) is not timed. Returns ({process: (spikes, u, v)}, seconds of the timed steps)."""
+    from lava.magma.core.run_conditions import RunSteps
+    from lava.magma.core.run_configs import Loihi2SimCfg
+
+    (names,) = meta["components"]
+    net = module.build(meta, arrays, inputs, steps, names)
+    first, cfg = next(iter(net["lifs"].values())), Loihi2SimCfg(select_tag="fixed_pt")
+    try:
+        first.run(condition=RunSteps(num_steps=1), run_cfg=cfg)
+        t0 = time.perf_counter()
+        first.run(condition=RunSteps(num_steps=steps - 1), run_cfg=cfg)
+        seconds = time.perf_counter() - t0
+        out = {p: (np.asarray(net["sinks"][p].data.get()).T.astype(np.int8),
+                   np.asarray(lif.u.get()).astype(np.int32), np.asarray(lif.v.get()).astype(np.int32))
+               for p, lif in net["lifs"].items()}
+    finally:
+        first.stop()
+    return out, seconds
+
+
 def plot(results: list[dict], path: Path) -> None:
     """Log-scale bars of sample-steps per second per network size."""
     import matplotlib
@@ -150,6 +231,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--lava-repeats", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=RESULTS)
+    ap.add_argument("--no-cnn", action="store_true", help="skip the NIR paper CNN")
+    ap.add_argument("--cnn-steps", type=int, default=30)
+    ap.add_argument("--cnn-lava-samples", type=int, default=2)
     args = ap.parse_args(argv)
 
     import lava  # noqa: F401  (version below; the shim is applied by the runner)
@@ -158,6 +242,8 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()
     results = [bench_size(n, args.steps, args.batch, args.repeats, args.seed, args.lava_repeats)
                for n in args.sizes]
+    cnn = None if args.no_cnn else bench_cnn(args.cnn_steps, args.batch, args.repeats, args.seed,
+                                             args.cnn_lava_samples)
     report = {
         "benchmark": "loihi_sim",
         "network": "RingBuffer(N, 10% spikes) -> Dense(N x N, [-128,127]) -> LIF(du=410, "
@@ -168,6 +254,7 @@ def main(argv: list[str] | None = None) -> int:
                     "torch_threads": torch.get_num_threads(),
                     "loadavg_before": load_before, "loadavg_after": os.getloadavg()},
         "results": results,
+        "nir_cnn": cnn,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
@@ -185,8 +272,14 @@ def main(argv: list[str] | None = None) -> int:
               f"{r['bit_exact_golden_vs_lava'] and r['bit_exact_batch_vs_unbatched']}")
     print(f"(sample-steps per second; load average {load_before[0]:.1f} -> "
           f"{os.getloadavg()[0]:.1f}; written to {args.out})")
+    if cnn is not None:
+        sps = cnn["sample_steps_per_s"]
+        print(f"NIR CNN ({cnn['neurons']} neurons, {cnn['synapses']} synapses, {cnn['steps']} steps): "
+              f"Lava {sps['lava']:.1f}/s, golden B=1 {sps['golden_b1']:.0f}/s "
+              f"(x{cnn['speedup_unbatched']:.0f}), B={cnn['batch']} {sps['golden_batch']:.0f}/s "
+              f"(x{cnn['speedup_batch']:.0f}), exact {cnn['bit_exact_golden_vs_lava']}")
     exact = all(r["bit_exact_golden_vs_lava"] and r["bit_exact_batch_vs_unbatched"]
-                for r in results)
+                for r in results) and (cnn is None or cnn["bit_exact_golden_vs_lava"])
     return 0 if exact else 1
 
 
