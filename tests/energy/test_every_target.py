@@ -71,7 +71,7 @@ def _check(result, target, out):
         assert value == pytest.approx(sum(c["counts"][key] for c in cores), rel=1e-12)
     assert report["totals"]["energy_per_inference_j"] > 0 and report["totals"]["time_per_step_s"] > 0
     assert all(c["source"] and c["confidence"] for c in report["cost_table"]["constants"].values())
-    # every hidden and output spike the backend produced is on some core
+    # the run spiked, and effective synaptic ops never exceed the structural ones
     assert report["totals"]["counts"]["spikes_out"] > 0
     synops = report["neurobench"]["synaptic_operations"]
     assert synops["effective_ac"] + synops["effective_mac"] <= synops["dense"]
