@@ -189,8 +189,8 @@ def _split(name: str, node: Neuron, p: NeuronParams, lag: int, names: _Names
 
 
 def _weight_exp(layers: LayerGraph, proj: Projection) -> int:
-    exps = [int(q.extra.get("weight_exp", 0)) for c in proj.chain
-            if (q := layers.graph.nodes[c].quant) is not None and "weight" in q.params]
+    exps = [int(q.extra["weight_exp"]) for c in proj.chain  # the weighted node (or Scale)
+            if (q := layers.graph.nodes[c].quant) is not None and "weight_exp" in q.extra]
     return max(exps, default=0)
 
 

@@ -155,3 +155,23 @@ def test_emitted_files_are_byte_identical_across_compiles(tmp_path):
     for name in ("network.json", "params.npz", "mapping.json", "network.py"):
         a, b = ((tmp_path / p / "loihi2" / name).read_bytes() for p in ("o1", "o2"))
         assert a == b, name
+
+
+def test_default_pipeline_gain_scale_node_keeps_its_exponent(tmp_path):
+    """An IF fed straight from the input: discretize puts the gain r = 3 into a Scale node,
+    quantize gives it an exponent; the connection must carry it."""
+    from snncc.compiler import compile as compile_model
+
+    n = 4
+    graph = ir.Graph.sequential(ir.Input(shape=(n,)), ir.IF(r=np.full(n, 3.0), v_threshold=np.full(n, 7.0),
+                                                           v_reset=np.zeros(n)), dt=DT)
+    x = spikes(np.random.default_rng(10), 3, 40, n, density=0.5)
+    out = str(tmp_path / "out")
+    result = compile_model(graph, "loihi2", calibration=x, out_dir=out)
+    scale = next(node for node in result.graph.nodes.values() if isinstance(node, ir.Scale))
+    conn = lower(result.graph).spec.connections[0]
+    assert conn.weight_exp == scale.quant.extra["weight_exp"] > 0
+    ref, gold = run(out, x, "reference"), run(out, x, "golden")
+    name = next(iter(ref.spikes))
+    assert ref.spikes[name].sum() > 5
+    np.testing.assert_array_equal(gold.spikes[name], ref.spikes[name])
