@@ -34,7 +34,7 @@ from snncc.ir import (
 from snncc.lowering import LayerGraph, Projection as IRProjection, layer_graph, schedule
 
 from .limits import DEFAULT_TIMESTEPS, SpiNNaker2Limits
-from .memory import population_memory
+from .memory import pe_memory, population_memory
 from .netspec import NetSpec, NeuronParams, Population, Projection, RunOptions
 from .nir_import import (
     conv2d_projection_from_nir, dense_projection_from_nir, lif_population_from_nir,
@@ -99,13 +99,13 @@ def _integral(values: np.ndarray) -> bool:
 
 
 class _Lowering:
-    def __init__(self, graph: Graph, timesteps: int, limits: SpiNNaker2Limits):
-        self.graph, self.limits, self.timesteps = graph, limits, timesteps
+    def __init__(self, graph: Graph, limits: SpiNNaker2Limits):
+        self.graph, self.limits = graph, limits
         self.layers, self.lags, self.extra = timing(graph)
         self.problems: list[Diagnostic] = []
         order, _ = evaluation_order(graph)
         self.order = [n for n in order if n in self.lags]
-        self.into = {n: [p for p in self.layers.into(n)] for n in self.order}
+        self.into = {n: self.layers.into(n) for n in self.order}
         self.delays = {p: self._delays(p) for p in self.layers.projections if p.dst in self.lags}
 
     def problem(self, code: str, message: str, node: str, hint: str | None = None,
@@ -253,7 +253,7 @@ def lower(graph: Graph, *, timesteps: int = DEFAULT_TIMESTEPS,
           limits: SpiNNaker2Limits | None = None) -> Lowered:
     """The S2 netlist of ``graph`` plus every lowering problem found (not raised)."""
     lim = limits or SpiNNaker2Limits()
-    low = _Lowering(graph, timesteps, lim)
+    low = _Lowering(graph, lim)
     models = {n: low.model(n) for n in low.order}
     pops = [low.population(n, models[n]) for n in low.order]
     projections = []
@@ -274,8 +274,6 @@ def lower(graph: Graph, *, timesteps: int = DEFAULT_TIMESTEPS,
 
 
 def _report(spec: NetSpec, low: _Lowering) -> dict[str, Any]:
-    from .memory import pe_memory
-
     memory = pe_memory(spec, low.limits)
     pops = {}
     for pop in spec.populations:
