@@ -84,3 +84,23 @@ def test_nir_paper_lif_in_the_papers_integers_reproduces_lava_cpu_and_chip(tmp_p
     differs = np.flatnonzero(chip[:, 1] != cpu[:, 1]).tolist()
     assert differs == steps
     assert lava.states["1"]["v"][0, 0] == gold.extra["trace"]["1"]["v"][0, 1000, 0]
+
+
+def test_braille_rnn_compiled_with_the_default_pipeline_runs_alike_on_lava(tmp_path, paper):
+    """The NIR paper's recurrent CubaLIF network (snnTorch; the variant without synapse
+    biases: a constant current into a CubaLIF synapse has no Lava form, SNN434), end to end:
+    the emitted module on Lava equals golden; golden follows the quantized float reference."""
+    from snncc.compiler import compile as compile_model
+
+    x = spikes(np.random.default_rng(12), 3, 60, 12, density=0.3)
+    out = str(tmp_path / "out")
+    compile_model(paper("03_rnn", "braille_noDelay_noBias_subtract.nir"), "loihi2", calibration=x, out_dir=out)
+    gold = run(out, x, "golden", record_state=True)
+    lava = run(out, x[:2], "lava", record_state=True)
+    ref = run(out, x, "reference")
+    assert sum(s.sum() for s in gold.spikes.values()) > 5
+    for name in gold.spikes:
+        np.testing.assert_array_equal(lava.raw[name], gold.raw[name][:2])
+        for state in ("u", "v"):
+            np.testing.assert_array_equal(lava.states[name][state], gold.states[name][state][:2])
+        assert (gold.spikes[name] == ref.spikes[name]).mean() > 0.99

@@ -175,3 +175,14 @@ def test_default_pipeline_gain_scale_node_keeps_its_exponent(tmp_path):
     name = next(iter(ref.spikes))
     assert ref.spikes[name].sum() > 5
     np.testing.assert_array_equal(gold.spikes[name], ref.spikes[name])
+
+
+def test_constant_current_into_a_cuba_synapse_is_rejected():
+    from loihi2_kit import cuba_neuron
+
+    graph = ir.Graph.sequential(ir.Input(shape=(2,)), synapse([[3, 1], [1, 2]], bias_int=[64, 0]),
+                                cuba_neuron(100, d_syn=800, dv=200, n=2), names=["in", "fc", "cuba"], dt=DT)
+    with pytest.raises(SnnccError) as info:
+        lower(graph)
+    (diag,) = info.value.diagnostics
+    assert diag.code == "SNN434" and diag.node == "cuba" and "CubaLIF synapse" in diag.message
