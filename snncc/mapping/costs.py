@@ -155,45 +155,64 @@ def _fpga(m: FpgaModel, layer, tiles, neurons, channels, synapses, fan_in, proje
     return Usage(neurons, synapses, fan_in, memory, [neuron_check])
 
 
-def lower_bound(model: ResourceModel, layer: LayerInfo, whole: Projections,
-                min_fan_in: list[int]) -> dict[str, int]:
-    """Per resource, cores no partition of ``layer`` goes below. ``whole``: projection stats
-    of the whole layer as one tile; ``min_fan_in``: per projection, the smallest number of
-    sources of any single neuron (every tile pays at least that much per-source cost)."""
+def lower_bound(model: ResourceModel, layer: LayerInfo, projections: list[ProjectionInfo],
+                sources: int, min_fan_in: list[int]) -> dict[str, int]:
+    """Per resource, cores no partition of ``layer`` goes below. ``sources``: distinct source
+    neurons of the whole layer; ``min_fan_in``: per projection, the fewest sources of any one
+    neuron. Memory: every core pays at least a fixed part (one neuron's sources) plus each
+    of its neurons' own synapses, so no core holds more neurons than the cheapest ones that
+    fit; cores >= neurons / that count."""
     n = layer.size
     bounds = {"neurons": -(-n // neuron_cap(model, layer.kind))}
-    sources = sum(int(s.sources[0]) for _, s in whole)
+    per_neuron = np.zeros(n)
     if isinstance(model, Loihi2Model):
         bounds["input axons"] = -(-sources // model.input_axons)
         per_tile = sum(f * model.axon_bytes for f in min_fan_in)
-        per_neuron_bits = sum(int(s.synapses[0]) * (info.weight_bits + (model.delay_bits if info.has_delay else 0))
-                              for info, s in whole if not _shared(model, info))
-        per_tile += sum(-(-info.kernel_per_channel * info.weight_bits // 8) for info, _ in whole if _shared(model, info))
-        room = model.synaptic_memory_bytes - per_tile
-        bounds["synaptic memory"] = -(-per_neuron_bits // (8 * room)) if room > 0 else n
+        for info in projections:
+            bits = info.weight_bits + (model.delay_bits if info.has_delay else 0)
+            if _shared(model, info):
+                per_tile += -(-info.kernel_per_channel * bits // 8)
+            else:  # any format stores >= `bits` per synapse (dense rows at density 1)
+                per_neuron += neuron_degrees(info) * bits / 8
+        bounds["synaptic memory"] = _memory_bound(per_neuron, model.synaptic_memory_bytes - per_tile)
     elif isinstance(model, SpiNNaker2Model):
-        delays = any(info.has_delay for info, _ in whole)
+        delays = any(info.has_delay for info in projections)
         syn_bytes = model.delay_synapse_bytes if delays else model.no_delay_synapse_bytes
         per_tile = model.pe_fixed_bytes
-        per_neuron = 0
-        for (info, s), f in zip(whole, min_fan_in):
+        for info, f in zip(projections, min_fan_in):
             per_tile += model.mpt_entry_bytes if f > 0 else 0
             if _shared(model, info):
                 per_tile += -(-info.kernel_per_channel * info.weight_bits // 8) + model.conv_params_bytes
             else:
                 per_tile += f * model.row_header_bytes
-                per_neuron += int(s.synapses[0]) * syn_bytes
+                per_neuron += neuron_degrees(info) * syn_bytes
         if layer.kind == "Input":
-            per_neuron += 4 * model.spike_list_words * n
+            per_neuron += 4 * model.spike_list_words
         else:
             slots = model.delay_slots if delays else 1
-            per_neuron += 4 * (model.state_words.get(layer.kind, 5) + slots * model.ring_types) * n
+            per_neuron += 4 * (model.state_words.get(layer.kind, 5) + slots * model.ring_types)
         if layer.recorded:
             per_tile += 8 * model.recording_steps
-            per_neuron += -(-4 * n * model.recording_steps // 32)
-        room = model.dtcm_bytes - per_tile
-        bounds["DTCM"] = -(-per_neuron // room) if room > 0 else n
+            per_neuron += 4 * model.recording_steps / 32
+        bounds["DTCM"] = _memory_bound(per_neuron, model.dtcm_bytes - per_tile)
     return bounds
+
+
+def _memory_bound(per_neuron: np.ndarray, room: float) -> int:
+    n = per_neuron.size
+    if room <= 0:
+        return n
+    cheapest = np.cumsum(np.sort(per_neuron))
+    fit = int(np.searchsorted(cheapest, room * (1 + 1e-12), side="right"))
+    return -(-n // max(fit, 1)) if fit < n else 1
+
+
+def neuron_degrees(info: ProjectionInfo) -> np.ndarray:
+    """Synapses into each destination neuron (flat order)."""
+    if isinstance(info.pattern, ExplicitPattern):
+        return np.diff(info.pattern.matrix.indptr).astype(float)
+    c, h, w = (np.diff(a.prefix).astype(float) for a in info.pattern.axes)
+    return (c[:, None, None] * h[None, :, None] * w[None, None, :]).ravel()
 
 
 def single_neuron_fan_in(info: ProjectionInfo) -> int:

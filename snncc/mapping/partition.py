@@ -131,8 +131,8 @@ def _unfit(model: ResourceModel, layer: LayerInfo, projections: list[ProjectionI
 
 def layer_bounds(model: ResourceModel, layer: LayerInfo, projections: list[ProjectionInfo]) -> dict[str, int]:
     whole = runs(layer.shape, 1, 1)
-    stats = [(p, projection_stats(p.pattern, whole)) for p in projections]
-    bounds = lower_bound(model, layer, stats, [single_neuron_fan_in(p) for p in projections])
+    sources = sum(int(projection_stats(p.pattern, whole).sources[0]) for p in projections)
+    bounds = lower_bound(model, layer, projections, sources, [single_neuron_fan_in(p) for p in projections])
     if isinstance(model, Loihi2Model):
         receptive = receptive_field_bound(layer, projections, model.input_axons)
         if receptive is not None:

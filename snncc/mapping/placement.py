@@ -6,7 +6,8 @@
    tiles it talks to that are already placed elsewhere.
 2. Swap refinement: a tile swaps slots with the tile nearest the traffic-weighted centre
    of its neighbours when that lowers the cost, until a pass finds nothing.
-The result is never worse than the sequential fill: the cheaper of the two is kept.
+The sequential fill, refined the same way, is the other candidate; the cheaper one wins, so
+the result is never worse than the sequential fill.
 """
 from __future__ import annotations
 
@@ -35,13 +36,13 @@ def place(topology: Topology, rate: sp.csr_matrix, max_passes: int = 8) -> np.nd
     sym = sp.csr_matrix(rate + rate.T)
     sym.setdiag(0)
     sym.eliminate_zeros()
+    sym.sort_indices()
     region = topology.compact_slots(n)
     slots = np.full(n, -1, dtype=np.int64)
     _bisect(topology, sym, np.arange(n), region, slots)
-    slots = _refine(topology, sym, slots, max_passes)
-    if hop_traffic(topology, rate, slots) > hop_traffic(topology, rate, sequential):
-        return sequential
-    return slots
+    candidates = [_refine(topology, sym, slots, max_passes), _refine(topology, sym, sequential, max_passes)]
+    costs = [hop_traffic(topology, rate, c) for c in candidates]
+    return candidates[int(np.argmin(costs))]
 
 
 def _coordinates(topology: Topology, slots: np.ndarray) -> np.ndarray:
@@ -132,42 +133,71 @@ def _balance(sub: sp.csr_matrix, part: np.ndarray, left: int) -> np.ndarray:
 
 
 def _refine(topology: Topology, sym: sp.csr_matrix, slots: np.ndarray, max_passes: int) -> np.ndarray:
-    slots = slots.copy()
-    owner = {int(s): t for t, s in enumerate(slots)}
-    all_slots = np.array(sorted(owner))
-    xy = _coordinates(topology, all_slots).astype(float)
+    """Greedy swaps. Positions are indices into the occupied region; the hop cost between
+    region slots is evaluated from precomputed coordinates."""
+    region = np.sort(slots)
+    where = np.searchsorted(region, slots)  # tile -> region index
+    owner = np.empty(region.size, dtype=np.int64)
+    owner[where] = np.arange(slots.size)
+    cost = _RegionCost(topology, region)
+    xy = _coordinates(topology, region).astype(float)
     for _ in range(max_passes):
         improved = False
         for v in range(slots.size):
-            nbrs = sym.indices[sym.indptr[v]:sym.indptr[v + 1]]
-            if nbrs.size == 0:
+            lo, hi = sym.indptr[v], sym.indptr[v + 1]
+            if lo == hi:
                 continue
-            w = sym.data[sym.indptr[v]:sym.indptr[v + 1]]
-            centre = (_coordinates(topology, slots[nbrs]) * w[:, None]).sum(axis=0) / w.sum()
-            nearest = all_slots[np.argsort(_dist(xy, centre), kind="stable")[:6]]
-            for target in nearest:
-                x = owner[int(target)]
+            nbrs, w = sym.indices[lo:hi], sym.data[lo:hi]
+            centre = (xy[where[nbrs]] * w[:, None]).sum(axis=0) / w.sum()
+            for target in np.argsort(_dist(xy, centre), kind="stable")[:6]:
+                x = owner[target]
                 if x == v:
                     continue
-                if _swap_gain(topology, sym, slots, v, x) > 1e-9:
-                    owner[int(slots[v])], owner[int(slots[x])] = x, v
-                    slots[v], slots[x] = slots[x], slots[v]
+                if _swap_gain(cost, sym, where, v, x) > 1e-9:
+                    owner[where[v]], owner[where[x]] = x, v
+                    where[v], where[x] = where[x], where[v]
                     improved = True
                     break
         if not improved:
             break
-    return slots
+    return region[where]
 
 
-def _contribution(topology: Topology, sym: sp.csr_matrix, slots: np.ndarray, v: int, at: int) -> float:
-    nbrs = sym.indices[sym.indptr[v]:sym.indptr[v + 1]]
-    w = sym.data[sym.indptr[v]:sym.indptr[v + 1]]
-    return float(np.sum(w * topology.cost(at, slots[nbrs])))
+class _RegionCost:
+    """Hop cost between region slots i and j from precomputed coordinates."""
+
+    def __init__(self, topology: Topology, region: np.ndarray):
+        self.fpga = topology.model.name == "fpga"
+        self.x, self.y = (a.astype(float) for a in topology.local_xy(region))
+        self.cx, self.cy = topology.chip_xy(region)
+        self.hexagonal = topology.model.hexagonal_chips
+        self.link = float(topology.model.chip_link_cost)
+        self.single_chip = np.unique(topology.chip(region)).size == 1
+
+    def __call__(self, i: int, js: np.ndarray) -> np.ndarray:
+        if self.fpga:
+            return (js != i).astype(float)
+        hops = np.abs(self.x[js] - self.x[i]) + np.abs(self.y[js] - self.y[i])
+        if self.single_chip:
+            return hops
+        dx, dy = self.cx[js] - self.cx[i], self.cy[js] - self.cy[i]
+        chips = np.abs(dx) + np.abs(dy)
+        if self.hexagonal:  # same as Topology.chip_distance
+            chips = np.where(dx * dy > 0, np.maximum(np.abs(dx), np.abs(dy)), chips)
+        return hops + self.link * chips
 
 
-def _swap_gain(topology: Topology, sym: sp.csr_matrix, slots: np.ndarray, v: int, x: int) -> float:
-    sv, sx = int(slots[v]), int(slots[x])
-    before = _contribution(topology, sym, slots, v, sv) + _contribution(topology, sym, slots, x, sx)
-    after = _contribution(topology, sym, slots, v, sx) + _contribution(topology, sym, slots, x, sv)
-    after += 2 * sym[v, x] * float(topology.cost(sv, sx))
-    return before - after
+def _swap_gain(cost: _RegionCost, sym: sp.csr_matrix, where: np.ndarray, v: int, x: int) -> float:
+    sv, sx = int(where[v]), int(where[x])
+    gain = 0.0
+    for tile, here, there in ((v, sv, sx), (x, sx, sv)):
+        lo, hi = sym.indptr[tile], sym.indptr[tile + 1]
+        nbrs, w = sym.indices[lo:hi], sym.data[lo:hi]
+        at = where[nbrs]
+        gain += float(np.sum(w * (cost(here, at) - cost(there, at))))
+    # the v-x edge itself keeps its length; the two sums above counted it as going to 0
+    lo, hi = sym.indptr[v], sym.indptr[v + 1]
+    k = np.searchsorted(sym.indices[lo:hi], x)
+    if k < hi - lo and sym.indices[lo + k] == x:
+        gain -= 2 * float(sym.data[lo + k]) * float(cost(sv, np.array([sx]))[0])
+    return gain

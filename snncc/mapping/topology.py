@@ -62,21 +62,35 @@ class Topology:
         return np.arange(n)
 
     def compact_slots(self, n: int) -> np.ndarray:
-        """``n`` slots on the fewest chips, chips and cores taken in square-growing order."""
+        """``n`` slots on the fewest chips: chips in square-growing order, full chips first,
+        the remainder in the most square rectangle of grid positions that holds it."""
         self.check_capacity(n)
         m = self.model
         per_chip = m.cores_per_chip
         chips_needed = -(-n // per_chip)
         cx, cy = np.arange(m.chips) % m.chip_grid[0], np.arange(m.chips) // m.chip_grid[0]
         chip_order = np.lexsort((cx, cy, cx + cy, np.maximum(cx, cy)))[:chips_needed]
-        local = np.arange(per_chip)
-        x, y = self.local_xy(local)
-        local_order = np.lexsort((local, x, y, x + y, np.maximum(x, y)))
         slots = []
         for k, chip in enumerate(chip_order):
             take = per_chip if k < chips_needed - 1 else n - per_chip * (chips_needed - 1)
-            slots.append(chip * per_chip + np.sort(local_order[:take]))
+            slots.append(chip * per_chip + self._block(take))
         return np.concatenate(slots) if slots else np.zeros(0, dtype=np.int64)
+
+    def _block(self, n: int) -> np.ndarray:
+        """Local core ids of ``n`` slots filling the most square a x b block row by row."""
+        local = np.arange(self.model.cores_per_chip)
+        x, y = self.local_xy(local)
+        positions = -(-n // self.per_slot)
+        cols_max = int(x.max()) + 1
+        best = None
+        for a in range(1, cols_max + 1):
+            b = -(-positions // a)
+            inside = local[(x < a) & (y < b)]
+            if inside.size >= n and (best is None or (a + b, -a) < best[0]):
+                best = ((a + b, -a), inside)
+        chosen = best[1] if best is not None else local
+        xs, ys = self.local_xy(chosen)
+        return np.sort(chosen[np.lexsort((chosen, xs, ys))][:n])
 
     def check_capacity(self, n: int) -> None:
         if n > self.model.max_cores:

@@ -1,0 +1,138 @@
+"""Mapping quality of the map-cores pass on a suite of graphs, per resource model:
+
+- cores used against the resource lower bound (acceptance: <= 1.05 x);
+- hop-weighted spike traffic of the METIS placement against a sequential fill of cores
+  0, 1, 2, ... with the same tiles (acceptance: >= 30 % lower), and against the traffic
+  floor (every communicating pair of cores one hop apart), which shows when a sequential
+  fill is already optimal and nothing can be gained.
+
+Suite: the NIR paper CNN and the two Braille RNNs, the digits model (trained here, 3
+epochs, seeded; placement uses its test inputs as calibration activity), synthetic MLPs
+and CNNs (random weights, uniform activity).
+
+Run: .venv/bin/python -m benchmarks.mapping_quality
+Writes benchmarks/results/mapping_quality.json and two core-map pictures (SVG).
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from snncc.diagnostics import SnnccError
+from snncc.loading import LoadOptions, load_model
+from snncc.mapping import map_network, mapping_dict, resolve_model
+from snncc.mapping.plot import write_core_map
+from snncc.mapping.synthetic import cnn, mlp
+
+ROOT = Path(__file__).resolve().parent.parent
+PAPER = ROOT.parent / "shared" / "nir-paper"
+OUT = Path(__file__).resolve().parent / "results"
+MODELS = ("loihi2", "spinnaker2", "fpga")
+
+
+def digits_model(work: Path):
+    spec = importlib.util.spec_from_file_location("digits_train", ROOT / "examples" / "digits" / "train.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.train(work, epochs=3, threads=2)
+    graph = load_model(str(work / "model.pt"), LoadOptions()).graph
+    return graph, np.load(work / "test_x.npy")[:16]
+
+
+def suite(work: Path) -> list[tuple[str, object, np.ndarray | None]]:
+    paper = lambda *p: load_model(str(PAPER.joinpath(*p)), LoadOptions()).graph  # noqa: E731
+    digits, digits_x = digits_model(work)
+    return [
+        ("nir_paper_cnn", paper("02_cnn", "cnn_sinabs.nir"), None),
+        ("nir_paper_rnn_bias_zero", paper("03_rnn", "braille_noDelay_bias_zero.nir"), None),
+        ("nir_paper_rnn_subtract", paper("03_rnn", "braille_noDelay_noBias_subtract.nir"), None),
+        ("digits", digits, digits_x),
+        ("mlp_784_1000_1000_10", mlp([784, 1000, 1000, 10]), None),
+        ("mlp_256_2048x2_512_10_recurrent", mlp([256, 2048, 2048, 512, 10], recurrent=True), None),
+        ("cnn_2x64x64_16_32_8_pool_dense", cnn((2, 64, 64), [16, 32, 8], pool_every=1, dense=[256, 10]), None),
+        ("cnn_3x128x128_16_32_32_16_pool", cnn((3, 128, 128), [16, 32, 32, 16], pool_every=1, dense=[10]), None),
+        ("cnn_11x64x64_11x4", cnn((11, 64, 64), [11] * 4), None),
+    ]
+
+
+#: systems large enough for the whole suite: 64 Loihi 2 chips; a Virtex UltraScale+ VU9P
+#: (2,160 BRAM36 = 4,320 BRAM_18K, 1,182,240 LUT, 2,364,480 FF, 6,840 DSP: Xilinx DS923
+#: product table [A] read from memory, verify before quoting) instead of the default Zynq-7020
+SYSTEMS = {"loihi2": {"chips": 64}, "spinnaker2": None,
+           "fpga": {"device": "xcvu9p", "device_bram18": 4320, "device_lut": 1_182_240,
+                    "device_ff": 2_364_480, "device_dsp": 6840}}
+
+
+def measure(name: str, graph, calibration, model_name: str) -> dict:
+    model = resolve_model(model_name, SYSTEMS[model_name])
+    start = time.perf_counter()
+    result = map_network(graph, model, calibration)
+    seconds = time.perf_counter() - start
+    rate = result.traffic.rate.tocoo()
+    off = rate.row != rate.col
+    floor = float(rate.data[off].sum())  # every communicating pair of distinct cores >= 1 hop
+    hop, seq = result.hop_traffic(), result.hop_traffic(sequential=True)
+    return {
+        "graph": name, "model": model_name, "fits": True, "activity": result.activity,
+        "cores": result.cores, "lower_bound": result.lower_bound,
+        "cores_over_lower_bound": round(result.cores / result.lower_bound, 4),
+        "chips": int(np.unique(result.slots // model.cores_per_chip).size),
+        "hop_traffic": round(hop, 3), "hop_traffic_sequential": round(seq, 3), "traffic_floor": round(floor, 3),
+        "traffic_reduction": round(1 - hop / seq, 4) if seq else 0.0,
+        "sequential_is_optimal": bool(seq <= floor * (1 + 1e-12)),
+        "seconds": round(seconds, 3),
+        "_result": result,
+    }
+
+
+def main() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, graph, calibration in suite(Path(tmp)):
+            for model_name in MODELS:
+                try:
+                    row = measure(name, graph, calibration, model_name)
+                except SnnccError as exc:  # e.g. the FPGA device is too small: recorded, not fatal
+                    rows.append({"graph": name, "model": model_name, "fits": False,
+                                 "diagnostics": [d.render() for d in exc.diagnostics]})
+                    print(f"{name:34s} {model_name:10s} does not fit: {exc.diagnostics[0].message}", flush=True)
+                    continue
+                result = row.pop("_result")
+                rows.append(row)
+                print(f"{name:34s} {model_name:10s} cores {row['cores']:5d} / LB {row['lower_bound']:5d} "
+                      f"= {row['cores_over_lower_bound']:.3f}  traffic -{100 * row['traffic_reduction']:5.1f} % "
+                      f"{'(sequential optimal)' if row['sequential_is_optimal'] else ''} {row['seconds']:.2f}s", flush=True)
+                if name == "cnn_2x64x64_16_32_8_pool_dense" and model_name != "fpga":
+                    write_core_map(mapping_dict(result), str(OUT / f"mapping_core_map_{model_name}.svg"))
+    placed = [r for r in rows if r.get("fits", True)]
+    mesh = [r for r in placed if r["model"] != "fpga"]
+    improvable = [r for r in mesh if not r["sequential_is_optimal"]]
+    summary = {
+        "cases": len(rows),
+        "cases_that_do_not_fit": len(rows) - len(placed),
+        "cores_within_1.05_lower_bound": sum(r["cores_over_lower_bound"] <= 1.05 for r in placed),
+        "cores_over_lower_bound_max": max(r["cores_over_lower_bound"] for r in placed),
+        "mesh_cases": len(mesh),
+        "mesh_cases_sequential_already_optimal": len(mesh) - len(improvable),
+        "traffic_reduction_at_least_30pct": sum(r["traffic_reduction"] >= 0.3 for r in improvable),
+        "traffic_reduction_geomean_improvable": round(1 - math.exp(np.mean(
+            [math.log(1 - r["traffic_reduction"]) for r in improvable])), 4) if improvable else None,
+        "total_hop_traffic_reduction": round(1 - sum(r["hop_traffic"] for r in mesh)
+                                             / sum(r["hop_traffic_sequential"] for r in mesh), 4),
+    }
+    machine = {"cpus": os.cpu_count(), "load_avg_1min": round(os.getloadavg()[0], 2)}
+    (OUT / "mapping_quality.json").write_text(
+        json.dumps({"machine": machine, "summary": summary, "rows": rows}, indent=2) + "\n")
+    print(json.dumps(summary, indent=2))
+
+
+if __name__ == "__main__":
+    main()
