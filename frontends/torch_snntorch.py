@@ -12,9 +12,11 @@ membrane (``reset_delay=True``, the default) and ``H(0) = 0``::
     spk = H(mem - thr) * graded_spikes_factor
 
 IR forms: Leaky's zero reset is the IR's reset to 0 right after the spike (exact). The
-delayed subtraction is reset NONE plus a loop feeding ``-thr * spk_prev`` back into the
-membrane (exact); a CubaLIF takes loop input through its synaptic current, so a second
-loop one step later adds ``alpha * thr``, cancelling what the current would carry on.
+delayed subtraction is the IR's immediate subtraction, which the next step's decay shrinks
+to ``beta * thr``, plus a loop feeding the missing ``-(1 - beta) thr * spk_prev`` into the
+membrane (exact; no loop when beta = 1). A CubaLIF takes loop input through its synaptic
+current, so a second loop one step later adds ``alpha (1 - beta) thr``, cancelling what the
+current would carry on.
 The zero reset of Synaptic/RLeaky/RSynaptic holds the membrane at 0 for the step after a
 spike, dropping that step's input: no IR neuron does that, so it becomes the immediate
 reset to 0 with an approximation warning. snnTorch's own NIR export hard-codes dt = 1e-4
@@ -119,12 +121,12 @@ def _snntorch_neuron(layer: SnnTorchNeuron, ctx: LayerContext) -> Block:
                 bias = np.broadcast_to(rec_bias, shape).astype(float)
     reset = _IR_RESET[mode]
     if mode == "subtract" and delayed:
-        reset = ir.ResetMode.NONE
-        threshold = full_array(layer.threshold, shape)
-        loops.append([ir.Scale(scale=-threshold)])
-        if cuba:
-            alpha = _decay(layer.alpha, shape)
-            loops.append([ir.Delay(delay=np.full(shape, ctx.dt)), ir.Scale(scale=alpha * threshold)])
+        correction = (1.0 - _decay(layer.beta, shape)) * full_array(layer.threshold, shape)
+        if np.any(correction != 0):
+            loops.append([ir.Scale(scale=-correction)])
+            if cuba:
+                alpha = _decay(layer.alpha, shape)
+                loops.append([ir.Delay(delay=np.full(shape, ctx.dt)), ir.Scale(scale=alpha * correction)])
     elif mode == "subtract":
         note = ("snnTorch's immediate subtraction (reset_delay=False) compares a membrane that is still above "
                 "threshold after a reset only after subtracting again; the IR subtracts once per spike")

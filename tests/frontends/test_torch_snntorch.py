@@ -85,6 +85,9 @@ EXACT = {
     "leaky-subtract": (lambda: leaky("subtract"), (20,)),
     "leaky-none": (lambda: leaky("none"), (20,)),
     "leaky-zero-immediate": (lambda: leaky("zero", delay=False), (20,)),
+    "integrator-subtract": (lambda: nn.Sequential(linear(20, 120), snt.Leaky(beta=1.0, threshold=3.0, init_hidden=True),
+                                                  linear(120, 60, 3.0), snt.Leaky(beta=1.0, threshold=1.0, init_hidden=True)),
+                            (20,)),
     "synaptic-subtract": (lambda: synaptic("subtract"), (20,)),
     "synaptic-none": (lambda: synaptic("none"), (20,)),
     "synaptic-zero-immediate": (lambda: synaptic("zero", delay=False), (20,)),
@@ -123,12 +126,16 @@ def test_resets_without_an_ir_form_are_flagged(case, agreement):
     assert min(fractions.values()) < 0.999, fractions
 
 
-def test_delayed_subtract_reset_is_a_loop_of_minus_threshold():
-    graph = module_to_graph(nn.Sequential(nn.Linear(3, 5), snt.Leaky(beta=0.5, threshold=0.25, init_hidden=True)), (3,))
+def test_delayed_subtract_reset_is_subtraction_plus_a_correction_loop():
+    """snnTorch subtracts thr one step late; the IR subtracts at once and the decay leaves beta * thr,
+    so a loop adds the missing -(1 - beta) thr. Targets that reset by subtraction keep that reset."""
+    graph = module_to_graph(nn.Sequential(nn.Linear(3, 5), snt.Leaky(beta=0.75, threshold=0.5, init_hidden=True)), (3,))
     neuron = graph.nodes["lif_1"]
-    assert neuron.reset is ir.ResetMode.NONE and neuron.comparator is ir.Comparator.GT
+    assert neuron.reset is ir.ResetMode.SUBTRACT and neuron.comparator is ir.Comparator.GT
     [loop] = [graph.nodes[e.src] for e in graph.incoming("lif_1") if e.src != "affine_0"]
-    assert isinstance(loop, ir.Scale) and (loop.scale == -0.25).all()
+    assert isinstance(loop, ir.Scale) and (loop.scale == -0.125).all()
+    integrator = module_to_graph(nn.Sequential(nn.Linear(3, 5), snt.Leaky(beta=1.0, init_hidden=True)), (3,))
+    assert [n.kind for n in integrator.nodes.values()] == ["Input", "Affine", "IF", "Output"]  # no decay, no loop
 
 
 def test_state_dict_reset_that_the_module_does_not_use_is_refused():
