@@ -3,7 +3,7 @@
     .venv/bin/python examples/digits/norse_variant.py --out build/digits-norse
     snncc compile build/digits-norse/model.pt --arch examples/digits/norse_variant.py:build
 
-``SequentialState(Linear(64, 128), LIFCell, Linear(128, 10), LIFCell)`` at dt = 1 ms
+``SequentialState(Linear(64, 128), LIFCell, Linear(128, 10), LIFCell)`` (no biases) at dt = 1 ms
 (tau_syn 5 ms, tau_mem 10 ms, threshold 0.5), run one step at a time.
 """
 from __future__ import annotations
@@ -23,8 +23,9 @@ ARCH = "examples/digits/norse_variant.py:build"
 def build() -> nn.Module:
     params = norse.LIFParameters(tau_syn_inv=torch.tensor(200.0), tau_mem_inv=torch.tensor(100.0),
                                  v_th=torch.tensor(0.5))
-    model = norse.SequentialState(nn.Linear(64, 128), norse.LIFCell(params, dt=DT),
-                                  nn.Linear(128, 10), norse.LIFCell(params, dt=DT))
+    # no Linear biases: a constant current into a current-based neuron has no Loihi 2 equivalent
+    model = norse.SequentialState(nn.Linear(64, 128, bias=False), norse.LIFCell(params, dt=DT),
+                                  nn.Linear(128, 10, bias=False), norse.LIFCell(params, dt=DT))
     model.dt, model.input_shape = DT, (64,)  # read by snncc's loader: no --dt / --input-shape needed
     return model
 
