@@ -83,6 +83,8 @@ def measure(name: str, graph, calibration, model_name: str) -> dict:
         "graph": name, "model": model_name, "fits": True, "activity": result.activity,
         "cores": result.cores, "lower_bound": result.lower_bound,
         "cores_over_lower_bound": round(result.cores / result.lower_bound, 4),
+        # without Loihi's output-axon bound, which holds given the next layers' split
+        "lower_bound_unconditional": result.unconditional_lower_bound,
         "chips": int(np.unique(result.slots // model.cores_per_chip).size),
         "hop_traffic": round(hop, 3), "hop_traffic_sequential": round(seq, 3), "traffic_floor": round(floor, 3),
         "traffic_reduction": round(1 - hop / seq, 4) if seq else 0.0,

@@ -6,6 +6,7 @@ router tables, SNN455 output axons, SNN458 FPGA device resources).
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,14 +17,14 @@ from snncc.ir import Graph
 
 from .models import FpgaModel, Loihi2Model, ResourceModel
 from .network import Network, network_of
-from .partition import LayerPartition, partition_layer
+from .partition import GIVEN_OTHERS, LayerPartition, partition_layer
 from .placement import hop_traffic, place
 from .routing import axon_tables, multicast_tables, stream_wiring
 from .topology import Topology
+from .geometry import box_sums
+from .stats import receptive_indices
 from .traffic import Traffic, activity, tile_traffic
 
-#: re-partitions of a layer whose cores have too many output axons
-MAX_AXON_ROUNDS = 6
 
 
 @dataclass
@@ -41,6 +42,10 @@ class MappingResult:
     @property
     def lower_bound(self) -> int:
         return sum(p.lower_bound for p in self.parts.values())
+
+    @property
+    def unconditional_lower_bound(self) -> int:
+        return sum(p.unconditional_lower_bound for p in self.parts.values())
 
     @property
     def cores(self) -> int:
@@ -69,7 +74,8 @@ def map_network(graph: Graph, model: ResourceModel, calibration: np.ndarray | No
     rates, notes = activity(graph, calibration)
     traffic = tile_traffic(network, parts, rates)
     if isinstance(model, Loihi2Model):
-        parts, traffic = _fit_output_axons(model, network, parts, traffic, rates, problems)
+        parts, traffic = _fit_output_axons(model, network, parts, rates, problems)
+        parts = _output_axon_bounds(model, parts, traffic)
     _check_system(topology, parts, minimum, problems)
     if isinstance(model, FpgaModel):
         problems += _device_check(model, parts)
@@ -95,8 +101,37 @@ def _check_system(topology: Topology, parts, minimum, problems: list[Diagnostic]
                          for d in exc.diagnostics]
 
 
-def _out_axons(traffic: Traffic, parts) -> dict[str, np.ndarray]:
-    per_tile = np.asarray(traffic.count.sum(axis=1)).ravel()
+def _fit_output_axons(model: Loihi2Model, network: Network, parts, rates, problems):
+    """Re-split a layer whose cores need more than ``output_axons`` (one per neuron and
+    destination core), with the axon count as a further condition of the partition search.
+    Layers go last to first, so a layer's consumers are final when it is fitted; then each
+    neuron's number of destination cores is fixed and a tile's axons are a box sum."""
+    parts = dict(parts)
+    for name in reversed(list(parts)):
+        layer = network.layer(name)
+        destinations = np.zeros(layer.size)
+        for p in network.projections:
+            if p.src == name and p.dst in parts:
+                tiles = parts[p.dst].tiles
+                for i in range(len(tiles)):
+                    destinations[receptive_indices(p.pattern, tiles, i)] += 1
+        axons = box_sums(destinations, parts[name].tiles)
+        if axons.max(initial=0) <= model.output_axons:
+            continue
+        refit = partition_layer(model, layer, network.into(name),
+                                accept=lambda t, d=destinations: box_sums(d, t).max() <= model.output_axons)
+        if isinstance(refit, LayerPartition):
+            parts[name] = refit
+        else:
+            problems.append(Diagnostic(
+                "SNN455", f"layer {name}: {int(axons.max()):,} output axons > {model.output_axons:,} output "
+                "axons per core", node=name,
+                hint="its neurons reach too many cores; reduce the fan-out or the next layers' split"))
+    return parts, tile_traffic(network, parts, rates)
+
+
+def _out_axons_of(counts, parts) -> dict[str, np.ndarray]:
+    per_tile = np.asarray(counts.sum(axis=1)).ravel()
     out, start = {}, 0
     for name, part in parts.items():
         out[name] = per_tile[start:start + len(part.tiles)]
@@ -104,28 +139,15 @@ def _out_axons(traffic: Traffic, parts) -> dict[str, np.ndarray]:
     return out
 
 
-def _fit_output_axons(model: Loihi2Model, network, parts, traffic, rates, problems):
-    """Split source layers further until no core needs more than ``output_axons``."""
-    for _ in range(MAX_AXON_ROUNDS):
-        over = {name: int(v.max()) for name, v in _out_axons(traffic, parts).items()
-                if v.size and v.max() > model.output_axons}
-        if not over:
-            return parts, traffic
-        for name, worst in over.items():
-            now = len(parts[name].tiles)
-            wanted = max(now + 1, -(-now * worst // model.output_axons))
-            layer = network.layer(name)
-            result = partition_layer(model, layer, network.into(name), min_tiles=wanted)
-            if isinstance(result, LayerPartition):
-                parts = {**parts, name: result}
-        traffic = tile_traffic(network, parts, rates)
-    for name, values in _out_axons(traffic, parts).items():
-        if values.size and values.max() > model.output_axons:
-            problems.append(Diagnostic(
-                "SNN455", f"layer {name}: {int(values.max()):,} output axons > {model.output_axons:,} "
-                "output axons per core", node=name,
-                hint="its neurons reach too many cores; reduce the fan-out or the next layers' split"))
-    return parts, traffic
+def _output_axon_bounds(model: Loihi2Model, parts, traffic):
+    """Each neuron needs one output axon per core its targets are on; with the next layers
+    split as they are, a layer needs >= (its axons) / output_axons cores."""
+    out = {}
+    for name, axons in _out_axons_of(traffic.count, parts).items():
+        bound = -(-int(axons.sum()) // model.output_axons)
+        out[name] = dataclasses.replace(
+            parts[name], bounds={**parts[name].bounds, f"output axons {GIVEN_OTHERS}": bound})
+    return out
 
 
 def _device_check(model: FpgaModel, parts) -> list[Diagnostic]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -34,14 +35,26 @@ class LayerPartition:
     def lower_bound(self) -> int:
         return max([1, *self.bounds.values()])
 
+    @property
+    def unconditional_lower_bound(self) -> int:
+        """Without bounds that depend on how other layers are split."""
+        return max([1, *(v for k, v in self.bounds.items() if not k.endswith(GIVEN_OTHERS))])
+
+
+#: suffix of bounds that hold given the other layers' split (Loihi output axons)
+GIVEN_OTHERS = "(given the next layers' cores)"
+
 
 def evaluate(model: ResourceModel, layer: LayerInfo, projections: list[ProjectionInfo], tiles: TileSet) -> Usage:
     return usage(model, layer, tiles, [(p, projection_stats(p.pattern, tiles)) for p in projections])
 
 
 def partition_layer(model: ResourceModel, layer: LayerInfo, projections: list[ProjectionInfo],
-                    min_tiles: int = 1) -> LayerPartition | list[Diagnostic]:
-    """The chosen tiles, or SNN452 diagnostics (every limit a single neuron breaks)."""
+                    min_tiles: int = 1, accept: Callable[[TileSet], bool] | None = None
+                    ) -> LayerPartition | list[Diagnostic]:
+    """The chosen tiles, or SNN452 diagnostics (every limit a single neuron breaks).
+    ``accept``: a further condition on the whole tiling (e.g. output axons, which depend
+    on the next layers' tiles)."""
     c, h, w = layer.shape
     positions = h * w
     cap = neuron_cap(model, layer.kind)
@@ -66,7 +79,7 @@ def partition_layer(model: ResourceModel, layer: LayerInfo, projections: list[Pr
                 return
             tiles = make(probe)
             result = evaluate(model, layer, projections, tiles)
-            if result.feasible().all():
+            if result.feasible().all() and (accept is None or accept(tiles)):
                 break
             infeasible = probe
             if probe == high:
@@ -78,7 +91,7 @@ def partition_layer(model: ResourceModel, layer: LayerInfo, projections: list[Pr
             mid = (lo + hi) // 2
             tiles = make(mid)
             result = evaluate(model, layer, projections, tiles)
-            if result.feasible().all():
+            if result.feasible().all() and (accept is None or accept(tiles)):
                 hi, found = mid, (tiles, result)
             else:
                 lo = mid
@@ -109,7 +122,7 @@ def partition_layer(model: ResourceModel, layer: LayerInfo, projections: list[Pr
                            max(low - 1, 1), w, groups * row_ranges[0].size)
     bounds = layer_bounds(model, layer, projections)
     if best is None:
-        return _unfit(model, layer, projections)
+        return [] if accept is not None else _unfit(model, layer, projections)
     tiles = best[1].in_flat_order()
     return LayerPartition(layer, tiles, evaluate(model, layer, projections, tiles), bounds)
 

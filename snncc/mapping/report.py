@@ -68,6 +68,7 @@ def mapping_dict(result: MappingResult) -> dict[str, Any]:
         "activity": result.activity,
         "summary": {
             "cores": result.cores, "lower_bound": result.lower_bound,
+            "lower_bound_unconditional": result.unconditional_lower_bound,
             "cores_over_lower_bound": round(result.cores / max(result.lower_bound, 1), 4),
             "chips_used": len(chips), "chips": chips,
             "hop_traffic": round(hop, 6), "hop_traffic_sequential_fill": round(seq, 6),

@@ -5,7 +5,7 @@ import pytest
 
 from snncc.ir import IF, Affine, Conv2d, Edge, Flatten, Graph, Input, Output, SumPool2d
 from snncc.lowering import layer_graph
-from snncc.mapping.geometry import blocks, extent_split, runs
+from snncc.mapping.geometry import blocks, box_sums, extent_split, runs
 from snncc.mapping.network import network_of
 from snncc.mapping.patterns import KronPattern
 from snncc.mapping.stats import projection_stats, receptive_indices
@@ -104,3 +104,10 @@ def test_extent_split_gives_border_ranges_more_rows():
     # 4 ranges fit a 4-row field: 3 rows at the border, 2 inside (balanced splits need 5 rows)
     starts, stops = extent_split([rows], 9, 4)
     assert list(zip(starts.tolist(), stops.tolist())) == [(0, 3), (3, 5), (5, 7), (7, 9)]
+
+
+def test_box_sums_equal_per_tile_sums():
+    values = np.random.default_rng(0).random(3 * 7 * 9)
+    for tiles in _tilings((3, 7, 9)):
+        expected = np.bincount(tiles.labels(), weights=values, minlength=len(tiles))
+        np.testing.assert_allclose(box_sums(values, tiles), expected, rtol=1e-12)
