@@ -1,6 +1,8 @@
-"""FPGA folding sweep on a 64-128-10 dense LIF net: cycles per step (exact, from the
-cycle simulator, cross-checked against iverilog for one setting), estimated resources
-and estimated energy per inference for several PE/SIMD settings.
+"""FPGA folding sweep on the compiled digits model (examples/digits, trained here, seeded):
+for several PE/SIMD settings, cycles per step (exact, cycle simulator; one setting checked
+against iverilog), estimated resources (closed form) and estimated energy per inference;
+the fold-fpga pass's choice for several cycle targets (predicted vs measured); and the
+small CNN's conv layers on the weight-shared conv engine vs lowered to dense engines.
 
 Run: .venv/bin/python -m benchmarks.fpga_fold
 Writes benchmarks/results/fpga_fold.json and fpga_fold.png.
@@ -8,6 +10,7 @@ Writes benchmarks/results/fpga_fold.json and fpga_fold.png.
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import json
 import shutil
 import tempfile
@@ -16,121 +19,139 @@ from pathlib import Path
 
 import numpy as np
 
+from snncc.compiler import compile
+from snncc.ir import Graph, Neuron
+from snncc.runtime.backend import run
+from snncc.targets.fpga import TARGET
 from snncc.targets.fpga.cycle_sim import run_cycle_sim
-from snncc.targets.fpga.emit import emit, load_config
+from snncc.targets.fpga.emit import load_config
 from snncc.targets.fpga.energy import EnergyModel, estimate_energy
-from snncc.targets.fpga.example_nets import random_dense_net, small_conv_net
-from snncc.targets.fpga.folding import fold, layer_resources
-from snncc.targets.fpga.golden import run_golden
+from snncc.targets.fpga.example_models import digit_images, small_cnn
+from snncc.targets.fpga.example_nets import random_dense_net
+from snncc.targets.fpga.lower import FOLD_KEY
 from snncc.targets.fpga.resources import Resources, estimate_config, yosys_stat
-from snncc.targets.fpga.rtl import run_rtl
 
-# System-level energy per synaptic operation on mid-range FPGAs: ESSA (Kuang et al.,
-# TVLSI 2022) 32.1 GSOP/W => ~31 pJ/SOP; Corradi et al. 2021 151 pJ/SOP (both from
+# System-level energy per synaptic operation on mid-range FPGAs: ESSA (Kuang et al., TVLSI
+# 2022) 32.1 GSOP/W => ~31 pJ/SOP; Corradi et al. 2021 151 pJ/SOP (both from
 # /work/shared/reference/fpga.md §4 and energy.md "FPGA per SOP, system-level").
-# Static power 0.11 W at 100 MHz: low end of fpga.md §4's edge Artix-7/Zynq-7000 range.
-LOW = EnergyModel(e_sop_pj=31.0, p_static_w=0.11, f_clk_hz=100e6)
-HIGH = EnergyModel(e_sop_pj=151.0, p_static_w=0.43, f_clk_hz=100e6)
+# Static power 0.11 / 0.43 W at 100 MHz: the edge Artix-7/Zynq-7000 range of fpga.md §4.
+LOW = EnergyModel(e_sop_pj=31.0, e_update_pj=0.0, p_static_w=0.11, f_clk_hz=100e6)
+HIGH = EnergyModel(e_sop_pj=151.0, e_update_pj=0.0, p_static_w=0.43, f_clk_hz=100e6)
 F_CLK_HZ = LOW.f_clk_hz
 
+# (PE, SIMD) of the hidden (64 -> 128) and output (128 -> 10) engines
 SETTINGS = [((1, 1), (1, 1)), ((2, 2), (1, 2)), ((4, 4), (2, 4)), ((8, 4), (5, 8)),
             ((16, 4), (10, 8)), ((32, 8), (10, 16)), ((128, 8), (10, 32))]
+FOLD_TARGETS = (2000, 500, 100, 40)
+SAMPLES = 100  # test samples per setting (cycles and energy); accuracy uses all 450
+ROOT = Path(__file__).resolve().parent.parent
 OUT = Path(__file__).resolve().parent / "results"
+WITHOUT_FOLD = TARGET.default_pipeline.replace(",fold-fpga", "")
 
 
-def build_net():
-    kw = dict(w_bits=8, v_bits=16, pe=1, simd=1, leak="shift", reset="subtract",
-              comparator=">=", saturate=False)
-    return random_dense_net(0, (64, 128, 10), [kw, kw])
+def train_digits(work: Path) -> Path:
+    spec = importlib.util.spec_from_file_location("digits_train", ROOT / "examples" / "digits" / "train.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.train(work, threads=2)
+    return work
 
 
-def main() -> dict:
-    base = build_net()
-    rng = np.random.default_rng(0)
-    x = (rng.random((4, 20, 64)) < 0.2).astype(np.uint8)  # 4 inferences, 20 steps, 20 % rate
-    gold = run_golden(base, x)
+def folded(graph: Graph, setting) -> Graph:
+    """``graph`` with PE/SIMD (and optionally the engine kind) set on its neuron layers, in order."""
+    names = [n for n, _ in graph.items_of(Neuron)]
+    for name, choice in zip(names, setting):
+        pe, simd, *engine = choice
+        fold = {"pe": pe, "simd": simd, **({"engine": engine[0]} if engine else {})}
+        graph = graph.with_node(name, graph.nodes[name].replace(metadata={**graph.nodes[name].metadata, FOLD_KEY: fold}))
+    return graph
+
+
+def measure(out: Path, x: np.ndarray) -> dict:
+    """Cycles, resources, event counts and energy of one emitted design on ``x``."""
+    cfg = load_config(out / "fpga")
+    t0 = time.perf_counter()
+    sim = run_cycle_sim(out / "fpga", x.reshape(*x.shape[:2], -1))
+    seconds = time.perf_counter() - t0
+    gold = run(str(out), x, "golden")
+    for spikes, node in zip(sim.spikes, gold.spikes):
+        assert np.array_equal(spikes, gold.spikes[node]), "cycle simulator diverged from the golden model"
+    res = sum(estimate_config(cfg), Resources())
+    per_inference = float(sim.cycles.sum(axis=1).mean())
+    lo, hi = estimate_energy(sim, LOW), estimate_energy(sim, HIGH)
+    return {
+        "pe_simd": [[e["pe"], e["simd"]] for e in cfg["engines"]],
+        "engines": [e["engine"] for e in cfg["engines"]],
+        "cycles_per_step_mean": float(sim.cycles.mean()),
+        "cycles_per_step_max": int(sim.cycles.max()),
+        "engine_cycles_mean": sim.engine_cycles.mean(axis=(0, 1)).round(2).tolist(),
+        "cycles_per_inference": per_inference,
+        "latency_us_at_100MHz": per_inference / F_CLK_HZ * 1e6,
+        "resources": dataclasses.asdict(res),
+        "weight_words": [e["memories"]["w"]["depth"] for e in cfg["engines"]],
+        "sops_per_inference": float(sim.counters["sops"].sum(axis=(1, 2)).mean()),
+        "energy_uJ_per_inference": {
+            "dynamic_low": float(lo.dynamic_uj.mean()), "static_low": float(lo.static_uj.mean()),
+            "total_low": float(lo.total_uj.mean()), "total_high": float(hi.total_uj.mean())},
+        "cycle_sim_seconds": round(seconds, 3),
+    }
+
+
+def sweep_digits(model_dir: Path, tmp: Path) -> dict:
+    x_all, y = np.load(model_dir / "test_x.npy"), np.load(model_dir / "test_y.npy")
+    x = x_all[:SAMPLES]
+    graph = compile(str(model_dir / "model.pt"), "fpga", pipeline=WITHOUT_FOLD, calibration=x_all[:32]).graph
     rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for k, setting in enumerate(SETTINGS):
-            layers = tuple(dataclasses.replace(l, pe=p, simd=s)
-                           for l, (p, s) in zip(base.layers, setting))
-            spec = dataclasses.replace(base, layers=layers)
-            fpga = emit(spec, Path(tmp) / f"s{k}")
-            t0 = time.perf_counter()
-            sim = run_cycle_sim(fpga, x)
-            sim_s = time.perf_counter() - t0
-            for a, b in zip(sim.spikes + sim.v, gold.spikes + gold.v):
-                assert np.array_equal(a, b), "cycle simulator diverged from the golden model"
-            res = sum((layer_resources(l) for l in layers), Resources())
-            cyc_inf = float(sim.cycles.sum(axis=1).mean())
-            lo, hi = estimate_energy(sim, LOW), estimate_energy(sim, HIGH)
-            row = {
-                "pe_simd": [list(s) for s in setting],
-                "cycles_per_step_mean": float(sim.cycles.mean()),
-                "cycles_per_step_max": int(sim.cycles.max()),
-                "engine_cycles_mean": sim.engine_cycles.mean(axis=(0, 1)).round(2).tolist(),
-                "cycles_per_inference": cyc_inf,
-                "latency_us_at_100MHz": cyc_inf / F_CLK_HZ * 1e6,
-                "resources": dataclasses.asdict(res),
-                "sops_per_inference": float(sim.counters["sops"].sum(axis=(1, 2)).mean()),
-                "weight_word_reads_per_inference":
-                    float(sim.counters["weight_reads"].sum(axis=(1, 2)).mean()),
-                "energy_uJ_per_inference": {
-                    "dynamic_low": float(lo.dynamic_uj.mean()),
-                    "static_low": float(lo.static_uj.mean()),
-                    "total_low": float(lo.total_uj.mean()),
-                    "total_high": float(hi.total_uj.mean())},
-                "cycle_sim_seconds": round(sim_s, 3),
-            }
-            if k == 2 and shutil.which("iverilog"):  # one setting cross-checked in RTL
-                rtl, mism = run_rtl(fpga, x[:1], expected=None)
-                row["rtl_cycles_match"] = bool(np.array_equal(rtl.cycles, sim.cycles[:1])
-                                               and np.array_equal(rtl.v[1], sim.v[1][:1]))
-            rows.append(row)
-            print(f"PE/SIMD {setting}: {row['cycles_per_step_mean']:.1f} cycles/step, "
-                  f"{res}, {row['energy_uJ_per_inference']['total_low']:.2f} uJ/inference")
-    folds = {str(t): {"pe_simd": [[e.pe, e.simd] for e in r.engines],
-                      "predicted_cycles_per_step": r.cycles_per_step, "met": r.target_met,
-                      "resources": dataclasses.asdict(r.resources)}
-             for t in (2000, 500, 100) for r in [fold(base, t, activity=[0.2, 0.2])]}
-    result = {"net": "dense 64-128-10 LIF (shift leak k, reset subtract), w8/v16",
-              "yosys_xc7_calibration": _yosys_point(),
-              "conv_engines_small_cnn": _conv_comparison(),
-              "input": "4 x 20 steps, Bernoulli 0.2", "f_clk_hz": F_CLK_HZ,
-              "energy_models": {"low": dataclasses.asdict(LOW), "high": dataclasses.asdict(HIGH)},
-              "settings": rows, "auto_folding_activity_0.2": folds}
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "fpga_fold.json").write_text(json.dumps(result, indent=1) + "\n")
-    _plot(rows)
-    return result
+    for k, setting in enumerate(SETTINGS):
+        out = tmp / f"digits{k}"
+        compile(folded(graph, setting), "fpga", pipeline="", out_dir=str(out))
+        row = measure(out, x)
+        if k == 2 and shutil.which("iverilog"):  # one setting measured in RTL, 2 samples
+            rtl = run(str(out), x[:2], "rtl").extra
+            sim = run(str(out), x[:2], "fpga-sim").extra
+            row["rtl_cycles_equal_cycle_sim"] = bool(np.array_equal(rtl["cycles"], sim["cycles"]))
+        rows.append(row)
+        print(f"digits PE/SIMD {setting}: {row['cycles_per_step_mean']:.1f} cycles/step, "
+              f"{row['resources']}, {row['energy_uJ_per_inference']['total_low']:.2f} uJ/inference", flush=True)
+    accuracy = run(str(tmp / "digits0"), x_all, "fpga-sim").output.sum(axis=1).argmax(axis=1)
+    folds = {}
+    for target in FOLD_TARGETS:
+        out = tmp / f"fold{target}"
+        result = compile(graph, "fpga", pipeline=f"fold-fpga{{target_cycles={target}}}", out_dir=str(out),
+                         calibration=x_all[:32])
+        fold = result.manifest["reports"]["fpga"]["fold"]
+        measured = measure(out, x)
+        folds[str(target)] = {"pe_simd": [[e["pe"], e["simd"]] for e in fold["engines"]],
+                              "activity": fold["activity"], "met": fold["target_met"],
+                              "predicted_cycles_per_step": fold["cycles_per_step"],
+                              "measured_cycles_per_step_mean": measured["cycles_per_step_mean"],
+                              "measured_cycles_per_step_max": measured["cycles_per_step_max"],
+                              "resources": fold["resources"]}
+    meta = json.loads((model_dir / "meta.json").read_text())
+    return {"settings": rows, "fold_fpga": folds,
+            "accuracy": {"float_model": meta["accuracy"], "fpga_sim": float((accuracy == y).mean()),
+                         "test_samples": int(len(y))}}
 
 
-def _conv_comparison() -> dict:
-    """Small CNN (1x8x8 -> conv 4x3x3 -> 10): conv layer lowered to a dense engine vs the
-    weight-shared conv engine, same PE (4 output channels / neurons in parallel)."""
-    x = (np.random.default_rng(1).random((4, 20, 64)) < 0.2).astype(np.uint8)
+def conv_engines(model_dir: Path, tmp: Path) -> dict:
+    """Small CNN: its two conv layers on the weight-shared conv engine vs on dense engines."""
+    x = digit_images(model_dir, 20)
+    graph = compile(str(small_cnn(tmp / "cnn.pt")), "fpga", pipeline=WITHOUT_FOLD, calibration=x).graph
     out = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        for engine in ("dense", "conv"):
-            spec = small_conv_net(engine=engine)
-            fpga = emit(spec, Path(tmp) / engine)
-            sim = run_cycle_sim(fpga, x)
-            cfg = load_config(fpga)
-            out[engine] = {
-                "conv_weight_words": cfg["engines"][0]["memories"]["w"]["depth"],
-                "conv_engine_cycles_per_step_mean": float(sim.engine_cycles[..., 0].mean()),
-                "cycles_per_step_mean": float(sim.cycles.mean()),
-                "resources_conv_engine": dataclasses.asdict(estimate_config(cfg)[0]),
-            }
+    for engine in ("conv", "dense"):
+        setting = [(4, 1, engine), (6, 1, engine), (10, 8)]
+        compile(folded(graph, setting), "fpga", pipeline="", out_dir=str(tmp / f"cnn-{engine}"))
+        out[engine] = measure(tmp / f"cnn-{engine}", x)
     return out
 
 
-def _yosys_point() -> dict | None:
+def yosys_point() -> dict | None:
     """Estimate vs yosys synth_xilinx (xc7) on a small 16-16-4 design, when yosys exists."""
     if shutil.which("yosys") is None:
         return None
-    kw = dict(w_bits=8, v_bits=16, pe=2, simd=2, leak="shift", reset="subtract",
-              comparator=">=", saturate=False)
+    from snncc.targets.fpga.emit import emit
+
+    kw = dict(w_bits=8, v_bits=16, pe=2, simd=2, leak="shift", reset="subtract", comparator=">=", saturate=False)
     with tempfile.TemporaryDirectory() as tmp:
         fpga = emit(random_dense_net(0, (16, 16, 4), [kw, kw]), tmp)
         est = sum(estimate_config(load_config(fpga)), Resources())
@@ -140,6 +161,24 @@ def _yosys_point() -> dict | None:
     return {"net": "dense 16-16-4, PE 2 SIMD 2", "estimate": dataclasses.asdict(est),
             "yosys_xc7": {k: cells[k] for k in ("LUT", "FF", "CARRY4", "RAM32M") if k in cells},
             "yosys_seconds": round(secs, 1)}
+
+
+def main() -> dict:
+    with tempfile.TemporaryDirectory(prefix="snncc-fpga-fold-") as scratch:
+        tmp = Path(scratch)
+        model_dir = train_digits(tmp / "digits")
+        digits = sweep_digits(model_dir, tmp)
+        cnn = conv_engines(model_dir, tmp)
+    result = {"model": "examples/digits (64-128-10, MPBN-LIF + LIF), compiled with the fpga target's "
+                       f"default pipeline ({TARGET.default_pipeline}); PE/SIMD set per engine",
+              "input": f"first {SAMPLES} digits test samples x 16 steps (binary rate code)",
+              "f_clk_hz": F_CLK_HZ,
+              "energy_models": {"low": dataclasses.asdict(LOW), "high": dataclasses.asdict(HIGH)},
+              **digits, "small_cnn_conv_vs_dense_engines": cnn, "yosys_xc7_calibration": yosys_point()}
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "fpga_fold.json").write_text(json.dumps(result, indent=1) + "\n")
+    _plot(digits["settings"])
+    return result
 
 
 def _plot(rows: list[dict]) -> None:
@@ -157,7 +196,7 @@ def _plot(rows: list[dict]) -> None:
     for x, y, t in zip(lut, cyc, labels):
         a1.annotate(t, (x, y), fontsize=7)
     a1.set_xlabel("estimated LUT"), a1.set_ylabel("cycles per step (mean, exact)")
-    a1.set_title("64-128-10 LIF: folding trade-off (PE x SIMD per engine)")
+    a1.set_title("compiled digits 64-128-10: folding trade-off (PE x SIMD)")
     a2.bar(range(len(rows)), dyn, label="synaptic ops (31 pJ/SOP)")
     a2.bar(range(len(rows)), static, bottom=dyn, label="static (0.11 W @ 100 MHz)")
     a2.set_xticks(range(len(rows)), labels, rotation=45, ha="right", fontsize=7)
