@@ -16,13 +16,15 @@ computes exactly what the reference does, just later.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 
 from snncc.diagnostics import Diagnostic, SnnccError
+from snncc.linear_ops import operator
 from snncc.ir import (
     AvgPool2d, BatchNorm, Conv1d, Conv2d, Delay, Flatten, Graph, Input, Linear, Affine, Neuron,
     Output, Scale, SumPool2d, evaluation_order, infer_shapes,
@@ -58,6 +60,7 @@ class LayerGraph:
     graph: Graph
     populations: tuple[str, ...]
     projections: tuple[Projection, ...]
+    _matrices: dict = field(default_factory=dict, init=False, repr=False)
 
     @cached_property
     def _shapes(self):
@@ -94,8 +97,24 @@ class LayerGraph:
                 node=delay_nodes[0], hint="move the Delay before the synapse or make it uniform")
         return steps if steps.size == self.size(projection.src) else np.full(self.size(projection.src), steps[0])
 
-    def matrix(self, projection: Projection, dtype=torch.float64) -> np.ndarray:
+    def sparse_matrix(self, projection: Projection) -> sp.csr_matrix:
+        """The weight matrix ``[size(dst), size(src)]`` of the projection along its chain (no
+        bias), as scipy.sparse; cached, so every pass and target shares one computation."""
+        if projection not in self._matrices:
+            op = sp.identity(self.size(projection.src), format="csr")
+            for name in projection.chain:
+                node = self.graph.nodes[name]
+                op = (operator(node, tuple(self._shapes.input_shapes[name])) @ op).tocsr()
+            self._matrices[projection] = op
+        return self._matrices[projection]
+
+    def matrix(self, projection: Projection) -> np.ndarray:
         """The dense weight matrix ``[size(dst), size(src)]`` of the projection (no bias)."""
+        return self.sparse_matrix(projection).toarray()
+
+    def matrix_by_evaluation(self, projection: Projection, dtype=torch.float64) -> np.ndarray:
+        """The same matrix through the reference simulator's kernels on an identity batch (slow;
+        the independent check of :mod:`snncc.linear_ops`). Sums every path from src to dst."""
         n_src = self.size(projection.src)
         basis = torch.eye(n_src, dtype=dtype).reshape(n_src, *self.shape(projection.src))
         out = self._evaluate(projection.dst, {projection.src: basis}, n_src, dtype)

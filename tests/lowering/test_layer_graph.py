@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from snncc.diagnostics import SnnccError
-from snncc.ir import IF, Affine, Conv2d, Edge, Flatten, Graph, Input, Output, SumPool2d
+from snncc.ir import IF, Affine, AvgPool2d, Conv2d, Edge, Flatten, Graph, Input, Output, SumPool2d
 from snncc.lowering import layer_graph, schedule
 from snncc.runtime import simulate
 
@@ -59,3 +59,37 @@ def test_recurrence_across_layers_is_rejected_for_latency_one_targets():
         schedule(layers, min_latency=1)
     assert info.value.diagnostics[0].code == "SNN132"
     schedule(layers, min_latency=0)  # fine when synapses are same-step
+
+
+@pytest.mark.parametrize("case", range(6))
+def test_sparse_operators_equal_the_simulator_kernels_on_an_identity_batch(case):
+    rng = np.random.default_rng(case)
+    groups = 2 if case % 2 else 1
+    stride, padding, dilation = (1 + case % 2, 1 + case % 3), (case % 2, (case + 1) % 2), (1 + (case // 3), 1)
+    conv = Conv2d(weight=rng.normal(size=(4, 4 // groups, 3, 2)), bias=rng.normal(size=4), input_shape=(4, 9, 8),
+                  stride=stride, padding=padding, dilation=dilation, groups=groups)
+    out_shape = conv.output_shape((4, 9, 8))
+    pool = (SumPool2d if case % 2 else AvgPool2d)(kernel_size=(2, 2), stride=(1 + case % 2, 2), padding=(case % 2, 0))
+    flat_shape = pool.output_shape(out_shape)
+    graph = Graph.sequential(Input(shape=(4, 9, 8)), conv, pool, Flatten(input_shape=flat_shape), _if(int(np.prod(flat_shape))),
+                             names=["in", "conv", "pool", "flat", "n"])
+    layers = layer_graph(graph)
+    (proj,) = layers.projections[:1]
+    np.testing.assert_allclose(layers.matrix(proj), layers.matrix_by_evaluation(proj), rtol=1e-12, atol=1e-12)
+
+
+def test_conv1d_batchnorm_and_scale_operators_equal_the_simulator_kernels():
+    from snncc.ir import BatchNorm, BatchNormParams, Conv1d, Scale
+
+    rng = np.random.default_rng(7)
+    conv = Conv1d(weight=rng.normal(size=(3, 2, 3)), bias=rng.normal(size=3), input_shape=(2, 10), stride=(2,),
+                  padding=(1,), dilation=(1,))
+    shape = conv.output_shape((2, 10))
+    bn = BatchNorm(params=BatchNormParams(mean=rng.normal(size=3), var=rng.random(3) + 0.1, gamma=rng.normal(size=3),
+                                          beta=rng.normal(size=3)))
+    scale = Scale(scale=rng.normal(size=shape))
+    graph = Graph.sequential(Input(shape=(2, 10)), conv, bn, scale, Flatten(input_shape=shape), _if(int(np.prod(shape))),
+                             names=["in", "conv", "bn", "scale", "flat", "n"])
+    layers = layer_graph(graph)
+    (proj,) = layers.projections[:1]
+    np.testing.assert_allclose(layers.matrix(proj), layers.matrix_by_evaluation(proj), rtol=1e-12, atol=1e-12)
