@@ -1,7 +1,11 @@
-"""`make demo`: train (or reuse) the spiking digits model, compile it for every
-registered target, run the compiled graph on the held-out digits and print a summary.
+"""`make demo`: train (or reuse) the spiking digits model, compile it for every registered
+target with calibration data, run every backend of each target on the held-out digits,
+compare them spike by spike, and print the per-core energy report.
 
-    .venv/bin/python examples/demo.py [--work examples/digits/artifacts]
+    .venv/bin/python examples/demo.py [--work examples/digits/artifacts] [--out out]
+
+The vendor simulators are slow (Lava's CPU model, iverilog), so they run on a few
+samples; snncc's own backends run the whole test set.
 """
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import argparse
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -16,12 +21,15 @@ import torch
 from rich.console import Console
 
 import snncc
-from snncc.compiler import compile as compile_model
 from snncc.registry import TARGETS
 from snncc.report_cli import print_compile_summary
-from snncc.runtime import simulate
+from snncc.runtime.backend import backends_of
+from snncc.runtime_cli import print_bench
 
 HERE = Path(__file__).resolve().parent
+#: samples for backends that run a vendor simulator (everything else runs all test digits)
+SLOW_BACKENDS = {"lava": 8, "rtl": 2, "hw": 8}
+CALIBRATION_SAMPLES = 64
 
 
 def ensure_model(work: Path, console: Console) -> dict:
@@ -32,6 +40,31 @@ def ensure_model(work: Path, console: Console) -> dict:
     else:
         console.print(f"reusing the trained model in {work} (delete it to retrain)")
     return json.loads(meta_path.read_text())
+
+
+def demo_target(target: str, work: Path, out: Path, x: np.ndarray, y: np.ndarray, console: Console) -> dict:
+    console.rule(f"snncc compile model.pt --target {target} --calibration ... -o {out}")
+    start = time.perf_counter()
+    result = snncc.compile(str(work / "model.pt"), target, out_dir=str(out), calibration=x[:CALIBRATION_SAMPLES])
+    print_compile_summary(console, result)
+    console.print(f"compiled in {time.perf_counter() - start:.1f} s; report: {out / 'report.html'}")
+    backends = list(backends_of(snncc.load_artifact(str(out))))
+    fast = [b for b in backends if b not in SLOW_BACKENDS]
+    summary = {"backends": {}}
+    console.print(f"[bold]snncc bench {out} --backends {','.join(fast)}[/bold] on {len(y)} test digits")
+    report = snncc.bench(str(out), x, fast, labels=y)
+    print_bench(console, report)
+    summary["passed"] = report.passed
+    summary["backends"].update({s.backend: s.accuracy for s in report.summaries})
+    slow = [b for b in backends if b in SLOW_BACKENDS]
+    for backend in slow:
+        n = SLOW_BACKENDS[backend]
+        baseline = "golden" if "golden" in backends else fast[-1]
+        console.print(f"[bold]snncc bench {out} --backends {baseline},{backend}[/bold] on {n} digits (vendor simulator)")
+        report = snncc.bench(str(out), x[:n], [baseline, backend], labels=y[:n])
+        print_bench(console, report)
+        summary["passed"] = summary["passed"] and report.passed
+    return summary
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,19 +78,21 @@ def main(argv: list[str] | None = None) -> int:
     x = np.load(args.work / "test_x.npy")
     y = np.load(args.work / "test_y.npy")
     console.print(f"trained float accuracy (snncc.nn, T={meta['T']}): {meta['accuracy']:.3f}")
+    results, failed = {}, False
     for target in TARGETS.names():
-        out = args.out / f"digits-{target}"
-        console.rule(f"snncc compile model.pt --target {target} -o {out}")
         try:
-            result = compile_model(str(args.work / "model.pt"), target, out_dir=str(out))
+            results[target] = demo_target(target, args.work, args.out / f"digits-{target}", x, y, console)
         except snncc.diagnostics.SnnccError as exc:
             console.print(f"[red]{exc}[/red]")
+            failed = True
             continue
-        print_compile_summary(console, result)
-        spikes = simulate(result.graph, torch.from_numpy(x)).output.sum(1)
-        accuracy = float((spikes.argmax(1).numpy() == y).mean())
-        console.print(f"reference simulation of the compiled graph: accuracy {accuracy:.3f} on {len(y)} test digits")
-    return 0
+        failed |= not results[target]["passed"]
+    console.rule("summary: test accuracy per target and backend")
+    for target, summary in results.items():
+        accuracies = ", ".join(f"{b} {a:.3f}" for b, a in summary["backends"].items() if a is not None)
+        verdict = "[green]backends agree[/green]" if summary["passed"] else "[red]backends disagree[/red]"
+        console.print(f"{target:<11} {accuracies}  {verdict}")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
