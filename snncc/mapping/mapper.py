@@ -17,6 +17,7 @@ from snncc.ir import Graph
 
 from .models import FpgaModel, Loihi2Model, ResourceModel
 from .network import Network, network_of
+from .patterns import KronPattern
 from .partition import GIVEN_OTHERS, LayerPartition, partition_layer
 from .placement import hop_traffic, place
 from .routing import axon_tables, multicast_tables, stream_wiring
@@ -64,8 +65,16 @@ def map_network(graph: Graph, model: ResourceModel, calibration: np.ndarray | No
     problems: list[Diagnostic] = []
     parts: dict[str, LayerPartition] = {}
     minimum: dict[str, int] = {}
+    done: dict[tuple, LayerPartition] = {}  # layers with the same shape and inputs split alike
     for layer in placed:
-        result = partition_layer(model, layer, network.into(layer.name))
+        key = _signature(layer, network.into(layer.name))
+        result = done.get(key) if key is not None else None
+        if result is not None:
+            result = dataclasses.replace(result, layer=layer)
+        else:
+            result = partition_layer(model, layer, network.into(layer.name))
+            if key is not None and isinstance(result, LayerPartition):
+                done[key] = result
         if isinstance(result, list):
             problems += result
             minimum[layer.name] = 1
@@ -88,6 +97,17 @@ def map_network(graph: Graph, model: ResourceModel, calibration: np.ndarray | No
         raise SnnccError(route_problems)
     return MappingResult(model, network, parts, traffic, slots, sequential, routing,
                          "uniform" if rates is None else "calibration", notes)
+
+
+def _signature(layer, projections) -> tuple | None:
+    """What a layer's partition depends on; None when a projection is explicit (not compared)."""
+    parts = [layer.kind, layer.shape, layer.recorded]
+    for p in projections:
+        if not isinstance(p.pattern, KronPattern):
+            return None
+        axes = tuple((a.matrix.shape, a.matrix.indptr.tobytes(), a.matrix.indices.tobytes()) for a in p.pattern.axes)
+        parts.append((p.pattern.src, axes, p.weight_bits, p.has_delay, p.kernel_per_channel))
+    return tuple(parts)
 
 
 def _check_system(topology: Topology, parts, minimum, problems: list[Diagnostic]) -> None:
