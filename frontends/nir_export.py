@@ -1,7 +1,7 @@
 """Write the IR as NIR with the installed ``nir`` package.
 
-dt goes into the graph metadata, the reset mode, comparator and bias currents into
-node metadata (NIR cannot say them), so snncc reads its own files back exactly.
+dt goes into the graph metadata, the reset mode, comparator, bias currents and refractory
+period into node metadata (NIR cannot say them), so snncc reads its own files back exactly.
 Nodes NIR cannot express (BatchNorm, a neuron with an MPBN membrane norm) are
 rejected with the pass that removes them.
 """
@@ -15,7 +15,7 @@ import numpy as np
 from snncc import ir
 from snncc.diagnostics import DiagnosticList
 
-from .nir_import import META_BIAS, META_COMPARATOR, META_DT, META_RESET
+from .nir_import import META_BIAS, META_COMPARATOR, META_DT, META_REFRACTORY, META_RESET
 
 
 def _accepts(cls, name: str) -> bool:
@@ -30,6 +30,8 @@ def _nir_node(name: str, node: ir.Node, errors: DiagnosticList):
         metadata = {META_RESET: node.reset.value, META_COMPARATOR: node.comparator.value}
         if node.bias is not None:
             metadata[META_BIAS] = np.asarray(node.bias)
+        if node.refractory:
+            metadata[META_REFRACTORY] = int(node.refractory)
         if node.membrane_bn is not None:
             errors.add("SNN301", "NIR cannot express a batch norm on the membrane (MPBN)", node=name,
                        hint="run the fold-mpbn pass before exporting")

@@ -3,7 +3,7 @@
 The file is read as a raw dict (``nir.serialization.hdf2dict``) rather than through
 ``nir.read`` so that errors name the file and node, nested subgraphs are flattened
 (``outer.inner`` names), and old files' mismatched inner edge names are repaired.
-dt, reset mode and comparator come from snncc's metadata when the file was written
+dt, reset mode, comparator, bias and refractory period come from snncc's metadata when the file was written
 by snncc, else from options, else they are inferred or assumed -- and each
 assumption is reported as a note.
 """
@@ -19,6 +19,7 @@ from snncc import ir
 from snncc.diagnostics import Diagnostic, DiagnosticList, Severity, SnnccError
 
 META_DT, META_RESET, META_COMPARATOR, META_BIAS = "snncc.dt", "snncc.reset", "snncc.comparator", "snncc.bias"
+META_REFRACTORY = "snncc.refractory"
 
 
 @dataclass
@@ -93,6 +94,7 @@ def _node(name: str, d: dict, opts: ImportOptions) -> ir.Node:
             "reset": ir.ResetMode(_text(meta[META_RESET])) if META_RESET in meta else (opts.reset or ir.ResetMode.VALUE),
             "comparator": ir.Comparator(_text(meta[META_COMPARATOR])) if META_COMPARATOR in meta else (opts.comparator or ir.Comparator.GT),
             "bias": np.asarray(meta[META_BIAS]) if META_BIAS in meta else None,
+            "refractory": int(np.asarray(meta.get(META_REFRACTORY, 0)).item()),
         }
     a = lambda key, default=None: _arr(d, key, name, default)  # noqa: E731
     if kind == "Input":

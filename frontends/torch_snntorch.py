@@ -17,10 +17,13 @@ to ``beta * thr``, plus a loop feeding the missing ``-(1 - beta) thr * spk_prev`
 membrane (exact; no loop when beta = 1). A CubaLIF takes loop input through its synaptic
 current, so a second loop one step later adds ``alpha (1 - beta) thr``, cancelling what the
 current would carry on.
-The zero reset of Synaptic/RLeaky/RSynaptic holds the membrane at 0 for the step after a
-spike, dropping that step's input: no IR neuron does that, so it becomes the immediate
-reset to 0 with an approximation warning. snnTorch's own NIR export hard-codes dt = 1e-4
-and omits the reset, so it is not used.
+The zero reset of Synaptic/RLeaky/RSynaptic leaves the membrane above threshold in the
+spike step and forces it to 0 in the next step, dropping that step's input (feed-forward,
+recurrent and bias) while the synaptic current ``syn`` keeps integrating: the IR's reset to 0
+right after the spike plus ``refractory = 1`` (exact; the recorded membranes differ only in
+spike steps, where the IR records the post-reset 0). During that held step snnTorch still
+compares 0 with the threshold, so a negative threshold keeps the approximation warning.
+snnTorch's own NIR export hard-codes dt = 1e-4 and omits the reset, so it is not used.
 """
 from __future__ import annotations
 
@@ -67,10 +70,10 @@ def _decay(value, shape) -> np.ndarray:
     return full_array(value.clamp(0, 1), shape)  # snnTorch clamps decays to [0, 1] in every step
 
 
-def _neuron(layer: SnnTorchNeuron, ctx: LayerContext, reset: ir.ResetMode, bias=None) -> ir.Node:
+def _neuron(layer: SnnTorchNeuron, ctx: LayerContext, reset: ir.ResetMode, bias=None, refractory: int = 0) -> ir.Node:
     shape, dt = ctx.input_shape, ctx.dt
     common = dict(v_threshold=full_array(layer.threshold, shape), v_reset=np.zeros(shape), reset=reset,
-                  comparator=ir.Comparator.GT, bias=bias)
+                  comparator=ir.Comparator.GT, bias=bias, refractory=refractory)
     beta = _decay(layer.beta, shape)
     if isinstance(layer, (snntorch.Synaptic, snntorch.RSynaptic)):
         tau_syn = decay_to_tau(_decay(layer.alpha, shape), dt, "alpha")
@@ -108,7 +111,7 @@ def _snntorch_neuron(layer: SnnTorchNeuron, ctx: LayerContext) -> Block:
     gain = full_array(layer.graded_spikes_factor, ())
     if np.size(np.unique(np.asarray(layer.graded_spikes_factor))) != 1:
         raise Unsupported("per-neuron graded_spikes_factor", hint="use one scalar graded_spikes_factor")
-    loops, pre, bias, note = [], [], None, None
+    loops, pre, bias, note, refractory = [], [], None, None, 0
     if isinstance(layer, (snntorch.RLeaky, snntorch.RSynaptic)):
         synapse, rec_bias = _recurrent(layer, ctx, gain)
         loops.append(synapse)
@@ -131,9 +134,11 @@ def _snntorch_neuron(layer: SnnTorchNeuron, ctx: LayerContext) -> Block:
         note = ("snnTorch's immediate subtraction (reset_delay=False) compares a membrane that is still above "
                 "threshold after a reset only after subtracting again; the IR subtracts once per spike")
     elif mode == "zero" and delayed and not isinstance(layer, snntorch.Leaky):
-        note = ("snnTorch holds the membrane at 0 for the step after a spike (dropping that step's input); "
-                "compiled as reset to 0 right after the spike, so spike trains can differ")
-    neuron = _neuron(layer, ctx, reset, bias)
+        refractory = 1  # snnTorch forces the membrane to 0 in the step after a spike
+        if np.any(full_array(layer.threshold, shape) < 0):
+            note = ("snnTorch compares the membrane it holds at 0 after a spike with the threshold, so a negative "
+                    "threshold fires again there; the IR's refractory step cannot spike")
+    neuron = _neuron(layer, ctx, reset, bias, refractory)
     if note:
         neuron = neuron.replace(metadata={**neuron.metadata, APPROXIMATION: note})
     post = [ir.Scale(scale=np.full(shape, float(gain)))] if float(gain) != 1.0 else []

@@ -16,6 +16,9 @@ Semantics per time step (``dt = graph.dt`` seconds; I = sum of a node's incoming
   comparison is ``BN(v) > v_threshold`` while ``v`` itself stays un-normalised.
 - Reset in the same step: VALUE ``v = v_reset``; SUBTRACT ``v -= v_threshold`` (with MPBN: the
   membrane-unit threshold ``mean + (v_threshold - beta) sqrt(var + eps) / gamma``); NONE: no reset.
+- Refractory period (``refractory = k`` steps, spiking neurons): for the k steps after a spike
+  ``v`` keeps its post-reset value (no leak, no input, no bias) and the neuron cannot spike; a
+  CubaLIF's ``i`` keeps integrating. k = 1 with reset to 0 is snnTorch's delayed zero reset.
 - An edge that closes a recurrent loop delivers its source's output of the previous step.
 
 Recorded states are the values after the step's reset.
@@ -111,9 +114,12 @@ class _Neuron(_Kernel):
         self.state_names = node.state_names
         bn = getattr(node, "membrane_bn", None)
         self.bn = _BN(bn, self.shape, dtype) if bn is not None else None
+        self.refractory = int(getattr(node, "refractory", 0))
 
     def reset(self, batch: int) -> None:
         self.s = {name: torch.zeros(batch, *self.shape, dtype=self.dtype) for name in self.state_names}
+        #: refractory steps left per neuron (not a recorded state: no library reports it)
+        self.left = torch.zeros(batch, *self.shape, dtype=torch.int64)
 
     def state(self) -> dict[str, Tensor]:
         return dict(self.s)
@@ -129,13 +135,22 @@ class _Neuron(_Kernel):
             s["v"] = s["v"] + dt / p["tau_mem"] * (p["v_leak"] - s["v"] + p["r"] * (s["i"] + self.bias))
 
     def step(self, x: Tensor) -> Tensor:
+        held, v_before = None, self.s["v"]
+        if self.refractory:
+            held = self.left > 0
+            self.left = self.left - held.to(torch.int64)
         self.integrate(x)
         node, v = self.node, self.s["v"]
         if not isinstance(node, SpikingNeuron):
             return v
+        if held is not None:
+            v = torch.where(held, v_before, v)
         threshold = self.p["v_threshold"]
         compared = self.bn(v) if self.bn is not None else v
         spikes = compared >= threshold if node.comparator is Comparator.GE else compared > threshold
+        if held is not None:
+            spikes = spikes & ~held
+            self.left = torch.where(spikes, self.refractory, self.left)
         if node.reset is ResetMode.VALUE:
             v = torch.where(spikes, self.p["v_reset"].expand_as(v), v)
         elif node.reset is ResetMode.SUBTRACT:

@@ -12,7 +12,7 @@ from . import __version__
 from .analysis import resource_summary
 from .artifacts import atomic_directory, write_json
 from .diagnostics import Diagnostic, DiagnosticList, SnnccError
-from .ir import Graph, verify
+from .ir import Graph, SpikingNeuron, verify
 from .ir.serialize import save_graph
 from .loading import LoadOptions, load_model
 from .passbase import Pass, PassContext
@@ -49,6 +49,22 @@ def _needs_dt(graph: Graph) -> bool:
     return needs_dt(graph)
 
 
+def check_target_features(graph: Graph, capabilities) -> list[Diagnostic]:
+    """SNN400 for each IR feature the target's lowering would otherwise silently drop: a
+    refractory period beyond ``capabilities.extra["refractory"]`` (True: any, int: the most
+    steps, absent: none)."""
+    limit = capabilities.extra.get("refractory", 0)
+    problems = DiagnosticList()
+    for name, node in graph.items_of(SpikingNeuron):
+        if node.refractory and limit is not True and node.refractory > int(limit):
+            have = f"at most {int(limit)} refractory step(s)" if limit else "no refractory period"
+            problems.add("SNN400", f"refractory period of {node.refractory} step(s) (the membrane is held after a "
+                                   f"spike); the {capabilities.name} target's neurons have {have}", node=name,
+                         hint="compile for --target reference, or train with a reset the target has (for snnTorch "
+                              "Synaptic/RLeaky: reset_delay=False or reset_mechanism='subtract')")
+    return problems.items
+
+
 def compile(  # noqa: A001 - the public verb
     model: str | Graph,
     target: str = "reference",
@@ -78,6 +94,9 @@ def compile(  # noqa: A001 - the public verb
         problems.add("SNN105", "the model has time constants but no time step dt", hint="pass --dt (seconds), e.g. --dt 1e-3")
     problems.raise_if_errors()
     tgt = TARGETS.get(target)
+    unsupported = check_target_features(graph, tgt.capabilities)
+    if unsupported:
+        raise SnnccError(unsupported)
     if pipeline is None:
         pipeline = tgt.default_pipeline
     passes = parse_pipeline(pipeline) if isinstance(pipeline, str) else list(pipeline)

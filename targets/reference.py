@@ -27,7 +27,7 @@ class ReferenceTarget(Target):
 
 TARGET = ReferenceTarget(
     name="reference",
-    capabilities=Capabilities(name="reference", threshold_granularity="float"),
+    capabilities=Capabilities(name="reference", threshold_granularity="float", extra={"refractory": True}),
     default_pipeline="fold-batchnorm,fold-mpbn,simplify",
     description="float reference: lowered graph as NIR + snncc graph, simulated by snncc.runtime",
 )

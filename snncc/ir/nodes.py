@@ -378,6 +378,9 @@ class SpikingNeuron(Neuron):
     ``bias`` is a constant current added to the input every step (None: none).
     ``membrane_bn`` is an MPBN batch norm applied to the membrane before the
     comparison only (Guo et al., ICCV 2023); fold-mpbn folds it into the threshold.
+    ``refractory`` is a number of time steps: for that many steps after a spike the
+    membrane keeps its post-reset value (no leak, no input, no bias) and cannot spike;
+    a CubaLIF's synaptic current keeps evolving (snnTorch's delayed zero reset is 1).
     """
 
     spiking: ClassVar[bool] = True
@@ -385,11 +388,14 @@ class SpikingNeuron(Neuron):
     comparator: Comparator = field(default=Comparator.GT, kw_only=True)
     bias: np.ndarray | None = field(default=None, kw_only=True)
     membrane_bn: BatchNormParams | None = field(default=None, kw_only=True)
+    refractory: int = field(default=0, kw_only=True)
 
     def __post_init__(self) -> None:
         super().__post_init__()
         object.__setattr__(self, "reset", ResetMode(self.reset))
         object.__setattr__(self, "comparator", Comparator(self.comparator))
+        if isinstance(self.refractory, np.integer):  # verify() rejects anything but a non-negative int
+            object.__setattr__(self, "refractory", int(self.refractory))
         if self.bias is not None:
             object.__setattr__(self, "bias", _frozen(np.asarray(self.bias)))
 

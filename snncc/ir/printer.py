@@ -27,6 +27,8 @@ def describe(node: Node) -> str:
             parts.append(f"bias: {_array(node.bias)}")
         if node.membrane_bn is not None:
             parts.append(f"membrane_bn(gamma: {_array(node.membrane_bn.gamma)})")
+        if node.refractory:
+            parts.append(f"refractory={node.refractory}")
     if node.quant is not None:
         parts.append("quant{" + ", ".join(f"{k}: int{p.bits}*{p.scale:.6g}" for k, p in node.quant.params.items()) + "}")
     if node.cores is not None:

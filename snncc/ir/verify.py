@@ -107,6 +107,11 @@ def _check_parameters(name: str, node: Node, out: DiagnosticList) -> None:
         elif field_name in POSITIVE_FIELDS and np.any(values <= 0):
             out.add("SNN208", f"parameter '{field_name}' must be > 0 (min {values.min():g})", node=name,
                     hint="time constants are in seconds and must be positive")
+    if isinstance(node, SpikingNeuron):
+        steps = node.refractory
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+            out.add("SNN208", f"refractory must be a non-negative whole number of time steps, got {steps!r}",
+                    node=name, hint="refractory counts steps after a spike (0: none)")
     if isinstance(node, Neuron):
         shape = node.shape
         for field_name, values in arrays.items():

@@ -27,7 +27,7 @@ def assert_same_graph(a: ir.Graph, b: ir.Graph):
             other = y.arrays()[field]
             assert value.dtype == other.dtype and np.array_equal(value, other), (name, field)
         if isinstance(x, ir.SpikingNeuron):
-            assert (x.reset, x.comparator) == (y.reset, y.comparator)
+            assert (x.reset, x.comparator, x.refractory) == (y.reset, y.comparator, y.refractory)
 
 
 @pytest.mark.parametrize("rel", PAPER_FILES)
@@ -82,3 +82,19 @@ def test_export_refuses_what_nir_cannot_say(tmp_path):
         write_nir(ir.Graph.sequential(node), str(tmp_path / "x.nir"))
     assert err.value.diagnostics[0].code == "SNN301" and "fold-mpbn" in err.value.diagnostics[0].hint
     assert not os.path.exists(tmp_path / "x.nir")
+
+
+def test_refractory_period_round_trips_through_nir_and_the_native_format(tmp_path):
+    """NIR cannot say it: it travels as node metadata, like the reset mode."""
+    from snncc.ir.printer import print_graph
+    from snncc.ir.serialize import load_graph, save_graph
+
+    held = ir.IF(r=np.ones(3), v_threshold=np.ones(3), v_reset=np.zeros(3), refractory=2)
+    graph = ir.Graph.sequential(ir.Affine(weight=np.ones((3, 2)), bias=np.zeros(3)), held,
+                                ir.IF(r=np.ones(3), v_threshold=np.ones(3), v_reset=np.zeros(3)), dt=1e-3)
+    write_nir(graph, str(tmp_path / "g.nir"))
+    save_graph(graph, str(tmp_path / "native"))
+    for again in (load_nir(str(tmp_path / "g.nir")).graph, load_graph(str(tmp_path / "native"))):
+        assert_same_graph(graph, again)
+        assert [n.refractory for _, n in again.items_of(ir.SpikingNeuron)] == [2, 0]
+    assert print_graph(graph).count("refractory=2") == 1 and "refractory=0" not in print_graph(graph)

@@ -1,6 +1,7 @@
 """snnTorch Leaky / Synaptic / RLeaky / RSynaptic -> IR: the reference simulation of the
 imported graph reproduces snnTorch's own forward pass spike for spike (random weights
-and inputs); approximated resets are flagged; inconsistent modules are refused."""
+and inputs), every reset mode including the delayed zero reset (a refractory step);
+approximated resets are flagged; inconsistent modules are refused."""
 from __future__ import annotations
 
 import pytest
@@ -13,6 +14,7 @@ from snncc import ir
 from snncc.diagnostics import SnnccError
 from snncc.frontends.library_neurons import APPROXIMATION
 from snncc.frontends.torch_layers import module_to_graph
+from snncc.runtime import simulate
 
 B, T = 4, 50
 
@@ -88,9 +90,11 @@ EXACT = {
     "integrator-subtract": (lambda: nn.Sequential(linear(20, 120), snt.Leaky(beta=1.0, threshold=3.0, init_hidden=True),
                                                   linear(120, 60, 3.0), snt.Leaky(beta=1.0, threshold=1.0, init_hidden=True)),
                             (20,)),
+    "synaptic-zero": (lambda: synaptic("zero"), (20,)),
     "synaptic-subtract": (lambda: synaptic("subtract"), (20,)),
     "synaptic-none": (lambda: synaptic("none"), (20,)),
     "synaptic-zero-immediate": (lambda: synaptic("zero", delay=False), (20,)),
+    "recurrent-zero": (lambda: recurrent("zero"), (20,)),
     "recurrent-subtract": (lambda: recurrent("subtract"), (20,)),
     "recurrent-none": (lambda: recurrent("none"), (20,)),
     "conv": (convolutional, (2, 6, 6)),
@@ -110,20 +114,80 @@ def test_graph_reproduces_snntorch(case, agreement):
     assert all(f >= 0.999 for f in fractions.values()), fractions
 
 
-@pytest.mark.parametrize("case", ["synaptic-zero", "recurrent-zero", "leaky-subtract-immediate"])
-def test_resets_without_an_ir_form_are_flagged(case, agreement):
-    """snnTorch's delayed zero reset of Synaptic/RLeaky/RSynaptic (and the immediate subtraction)
-    differ from every IR reset: the graph carries a note and the spike trains really differ."""
-    factory = {"synaptic-zero": lambda: synaptic("zero"), "recurrent-zero": lambda: recurrent("zero"),
-               "leaky-subtract-immediate": lambda: leaky("subtract", delay=False)}[case]
+def test_immediate_subtraction_is_flagged(agreement):
+    """snnTorch's immediate subtraction differs from every IR reset: the graph carries a note
+    and the spike trains really differ."""
     torch.manual_seed(1)
-    model = factory().eval()
+    model = leaky("subtract", delay=False).eval()
     x = (torch.rand(B, T, 20) < 0.3).float()
     graph = module_to_graph(model, (20,), dt=1e-3)
     flagged = {name for name, node in graph.items_of(ir.SpikingNeuron) if APPROXIMATION in node.metadata}
     fractions = agreement(graph, x, run_snntorch(model, x))
     assert flagged == set(fractions)  # every layer
     assert min(fractions.values()) < 0.999, fractions
+
+
+def test_delayed_zero_reset_below_a_negative_threshold_is_flagged():
+    """With a threshold below 0, snnTorch's membrane held at 0 after a spike fires again (and
+    so on for ever); the IR's refractory step cannot spike: flagged, and the trains differ."""
+    torch.manual_seed(1)
+    model = nn.Sequential(linear(20, 60), snt.Synaptic(alpha=0.5, beta=0.8, threshold=-0.2, reset_mechanism="zero",
+                                                       init_hidden=True)).eval()
+    x = (torch.rand(B, T, 20) < 0.3).float()
+    graph = module_to_graph(model, (20,), dt=1e-3)
+    [(name, neuron)] = list(graph.items_of(ir.SpikingNeuron))
+    assert "negative threshold" in neuron.metadata[APPROXIMATION]
+    [theirs] = run_snntorch(model, x)
+    ours = simulate(graph, x.double(), dtype=torch.float64).spikes[name]
+    assert float((ours == (theirs != 0).double()).double().mean()) < 0.5
+
+
+def run_snntorch_states(model: nn.Module, x: torch.Tensor) -> dict[str, list[torch.Tensor]]:
+    """snnTorch's spk, mem (and syn) of the last neuron layer per step, in float32 as it computes."""
+    neuron = [m for m in model.modules() if isinstance(m, snt.SpikingNeuron)][-1]
+    trace = {"spk": [], "mem": [], "syn": []}
+    snt_utils.reset(model)
+    with torch.no_grad():
+        for t in range(x.shape[1]):
+            trace["spk"].append(model(x[:, t]))
+            trace["mem"].append(neuron.mem.clone())
+            if hasattr(neuron, "syn"):
+                trace["syn"].append(neuron.syn.clone())
+    return {k: torch.stack(v, 1).double() for k, v in trace.items() if v}
+
+
+@pytest.mark.parametrize("layer", ["synaptic", "rsynaptic", "rleaky"])
+def test_delayed_zero_reset_is_reset_to_zero_plus_one_refractory_step(layer):
+    """snnTorch leaves the membrane above threshold in the spike step and forces it to 0 in the
+    next, dropping that step's input (and bias) while syn keeps integrating. The IR resets to 0
+    at once and holds it one step: membranes agree everywhere except in spike steps (IR: the
+    post-reset 0, snnTorch: the pre-reset value), the synaptic currents everywhere."""
+    torch.manual_seed(3)
+    make = {"synaptic": lambda: snt.Synaptic(alpha=0.6, beta=0.8, threshold=0.7, reset_mechanism="zero",
+                                             init_hidden=True),
+            "rsynaptic": lambda: snt.RSynaptic(alpha=0.6, beta=0.8, threshold=0.7, linear_features=40,
+                                               reset_mechanism="zero", init_hidden=True),
+            "rleaky": lambda: snt.RLeaky(beta=0.8, threshold=0.7, linear_features=40, reset_mechanism="zero",
+                                         init_hidden=True)}[layer]
+    model = nn.Sequential(linear(20, 40), make()).eval()
+    x = (torch.rand(B, T, 20) < 0.3).float()
+    graph = module_to_graph(model, (20,), dt=1e-3)
+    [(name, neuron)] = list(graph.items_of(ir.SpikingNeuron))
+    assert neuron.refractory == 1 and neuron.reset is ir.ResetMode.VALUE and APPROXIMATION not in neuron.metadata
+    theirs = run_snntorch_states(model, x)
+    ours = simulate(graph, x.double(), dtype=torch.float64)
+    spikes, v = ours.spikes[name], ours.states[name]["v"]
+    assert 0.05 < float(spikes.mean()) < 0.5
+    assert torch.equal(spikes, (theirs["spk"] != 0).double())
+    fired = spikes.bool()
+    assert torch.all(v[fired] == 0) and torch.all(theirs["mem"][fired] > 0.7)
+    assert torch.allclose(v[~fired], theirs["mem"][~fired], atol=1e-5)
+    held = torch.zeros_like(fired)
+    held[:, 1:] = fired[:, :-1]
+    assert torch.all(theirs["mem"][held] == 0) and torch.all(v[held] == 0)
+    if "syn" in theirs:
+        assert torch.allclose(ours.states[name]["i"], theirs["syn"], atol=1e-5)
+        assert float(theirs["syn"][held].abs().max()) > 0.1  # the held step keeps its current
 
 
 def test_delayed_subtract_reset_is_subtraction_plus_a_correction_loop():

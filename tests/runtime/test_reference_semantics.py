@@ -90,3 +90,40 @@ def test_batch_and_conv_shapes():
     assert out.shape == (2, 1, 8)
     # top-left 2x2 block of sample 0: 0 + 1 + 4 + 5
     assert out[0, 0, 0].item() == pytest.approx(10.0)
+
+
+def test_refractory_holds_the_reset_membrane_and_drops_input_and_bias():
+    node = ir.IF(r=one(1), v_threshold=one(1), v_reset=one(0.25), bias=one(0.1), refractory=2)
+    spikes, v = run(node, [0.6, 0.6, 5, 5, 0.6])
+    # 0.7 ; 1.4 -> spike -> 0.25 ; held twice (the 5s and the bias dropped) ; 0.25 + 0.7
+    assert spikes == [0, 1, 0, 0, 0]
+    assert v == pytest.approx([0.7, 0.25, 0.25, 0.25, 0.95])
+
+
+def test_refractory_neuron_neither_leaks_nor_spikes():
+    node = ir.LIF(tau=one(0.01), r=one(1), v_leak=one(0), v_threshold=one(1), v_reset=one(0), reset="none",
+                  refractory=1)
+    spikes, v = run(node, [15, 0, 0])
+    # v = 0.1 * 15 = 1.5 -> spike (no reset) ; held at 1.5 above threshold, no spike ; 1.5 - 0.15 -> spike
+    assert spikes == [1, 0, 1]
+    assert v == pytest.approx([1.5, 1.5, 1.35])
+
+
+def test_refractory_after_subtraction_holds_the_subtracted_membrane():
+    node = ir.IF(r=one(1), v_threshold=one(1), v_reset=one(0), reset="subtract", refractory=1)
+    spikes, v = run(node, [1.5, 0.4, 0.4])
+    assert spikes == [1, 0, 0]
+    assert v == pytest.approx([0.5, 0.5, 0.9])
+
+
+def test_refractory_cubalif_current_keeps_integrating():
+    alpha, beta = 0.5, 0.9
+    tau_syn, tau_mem = DT / (1 - alpha), DT / (1 - beta)
+    node = ir.CubaLIF(tau_syn=one(tau_syn), tau_mem=one(tau_mem), r=one(tau_mem / DT), v_leak=one(0),
+                      v_threshold=one(1.5), v_reset=one(0), w_in=one(tau_syn / DT), refractory=1)
+    g = ir.Graph.sequential(node, names=["n"], dt=DT)
+    result = simulate(g, torch.tensor([1.0, 1, 0, 0], dtype=torch.float64).reshape(1, -1, 1))
+    # i = 0.5 i + x: 1, 1.5, 0.75, 0.375 ; v: 1, 2.4 -> spike -> 0, held 0, 0.9 * 0 + 0.375
+    assert result.output[0, :, 0].tolist() == [0, 1, 0, 0]
+    assert result.states["n"]["i"][0, :, 0].tolist() == pytest.approx([1.0, 1.5, 0.75, 0.375])
+    assert result.states["n"]["v"][0, :, 0].tolist() == pytest.approx([1.0, 0.0, 0.0, 0.375])
