@@ -14,7 +14,8 @@ Diagnostic codes of the folding passes:
 - SNN313 a neuron's input cannot be negated/rescaled (producer shared or not a weight layer)
 - SNN314 a folded threshold <= 0 on a target that needs positive thresholds
 - SNN315 a folded threshold outside the target's threshold range
-- SNN316 per-channel/per-neuron thresholds cannot be shared on this target
+- SNN316 per-channel/per-neuron thresholds cannot be shared on this target (and it has no
+  threshold offsets for the neuron kind)
 - SNN317 a shift that cannot become a bias current (CubaLIF), or a quantized node
 """
 from __future__ import annotations
@@ -219,6 +220,13 @@ def quantized(name: str) -> Diagnostic:
 
 # ----------------------------------------------------------------------------- thresholds
 
+def offsets_apply(capabilities: Any, node: Any) -> bool:
+    """True when the target realises ``node``'s per-neuron thresholds of any sign itself
+    (``Capabilities.extra["threshold_offsets"]``: a shifted membrane, for LIF and IF only)."""
+    extra = getattr(capabilities, "extra", None) or {}
+    return bool(extra.get("threshold_offsets", False)) and isinstance(node, (LIF, IF))
+
+
 def threshold_limits(capabilities: Any) -> tuple[float | None, float | None, bool]:
     """(low, high, positive) from ``capabilities.extra``: ``threshold_range`` = (low, high) in
     the IR's float units and ``positive_threshold`` (bool); a range starting at >= 0 also
@@ -230,8 +238,11 @@ def threshold_limits(capabilities: Any) -> tuple[float | None, float | None, boo
 
 
 def threshold_problems(name: str, theta: np.ndarray, capabilities: Any, channel_wise: bool,
-                       what: str = "folded threshold") -> list[Diagnostic]:
+                       what: str = "folded threshold", node: Any = None) -> list[Diagnostic]:
+    """SNN314/SNN315 for ``theta``; with ``node`` given, thresholds the target offsets
+    (:func:`offsets_apply`) need not be positive."""
     low, high, positive = threshold_limits(capabilities)
+    positive = positive and not (node is not None and offsets_apply(capabilities, node))
     shape, out = theta.shape, []
     if positive and np.any(theta <= 0):
         bad = theta <= 0

@@ -16,7 +16,12 @@ The keys (all optional, in ``Capabilities.extra``; docs/lowering-contract.md §3
   declared with ``lo`` bits (FPGA (4, 16)); ``hi`` caps the option.
 - ``state_frac_bits``: fraction bits of the hardware state below the weight unit (Loihi 6).
 - ``threshold_bits`` (+ ``positive_threshold``: unsigned): the threshold's integer width in
-  state units; default: the state's integer bits.
+  state units; default: the state's integer bits. With ``threshold_offsets`` the target
+  realises LIF/IF thresholds of either sign (``±(2**bits - 1)``, nothing clipped at 0) by
+  shifting the membrane by ``max(theta, 0) - theta`` per neuron; the scale then also keeps
+  that shift times the decay within ``threshold_offset_max`` state units (the reset
+  correction), within the state's integer range, and the shifted bias (plus
+  ``shift * (1 - a)``) within the bias format.
 - ``bias_mant_bits`` + ``bias_exp_range``: the bias is ``mant << exp`` in the finest state unit
   (Loihi 13, (0, 7)); default: a plain integer of the state's width.
 """
@@ -29,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from snncc.diagnostics import SnnccError
+from snncc.ir import IF, LIF
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,8 @@ class Formats:
     frac_bits: int
     threshold_bits: int | None
     threshold_unsigned: bool
+    threshold_offsets: bool
+    threshold_offset_max: float
     bias_mant_bits: int | None
     bias_exp_range: tuple[int, int]
 
@@ -52,11 +60,22 @@ class Formats:
         """Largest |state| in weight units (the integer part of the state register)."""
         return 2.0 ** (self.state_bits - 1 - self.frac_bits) - 1 if self.state_bits else math.inf
 
-    def threshold_limits(self) -> tuple[int, int]:
+    def threshold_limits(self, node: Any = None) -> tuple[int, int]:
         bits = self.threshold_bits or (self.state_bits - self.frac_bits)
         if self.threshold_unsigned:
-            return 0, 2**bits - 1
+            offset = self.threshold_offsets and isinstance(node, (LIF, IF))
+            return -(2**bits - 1) if offset else 0, 2**bits - 1
         return -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+
+    def offset(self, node: Any, theta: np.ndarray, dt: float | None) -> tuple[np.ndarray, np.ndarray] | None:
+        """With threshold offsets for ``node``: per neuron the shift ``max(theta, 0) - theta``
+        (flat, real units) and the membrane decay ``a`` (1 for IF); else None."""
+        if not (self.threshold_unsigned and self.threshold_offsets and isinstance(node, (LIF, IF))):
+            return None
+        theta = np.asarray(theta, np.float64).reshape(-1)
+        decay = 1 - dt / np.broadcast_to(np.asarray(node.tau, np.float64), node.shape).reshape(-1) \
+            if isinstance(node, LIF) else np.ones(theta.size)
+        return max(theta.max(initial=0.0), 0.0) - theta, decay
 
     def bias_max(self) -> float:
         """Largest |bias| in the finest state unit (s_N / 2**frac_bits)."""
@@ -104,6 +123,8 @@ def formats(capabilities: Any, weight_bits: int | None) -> Formats | None:
         latency=None if latency is None else int(latency), state_bits=state_bits,
         frac_bits=int(extra.get("state_frac_bits", 0)), threshold_bits=extra.get("threshold_bits"),
         threshold_unsigned=bool(extra.get("positive_threshold", False)),
+        threshold_offsets=bool(extra.get("threshold_offsets", False)),
+        threshold_offset_max=float(extra.get("threshold_offset_max", math.inf)),
         bias_mant_bits=extra.get("bias_mant_bits"), bias_exp_range=(bias_exp[0], bias_exp[1]))
 
 

@@ -15,6 +15,11 @@ Shared thresholds (``shared_threshold=true``, or ``threshold_granularity`` "proc
 a group (the layer, or a channel) is rescaled by k = theta_ref / theta (theta > 0,
 theta_ref = the group's largest threshold), which scales the input, bias, v_leak and
 v_reset by k: exact for these neurons, which are linear in their input (SNN316 otherwise).
+
+Threshold offsets (``Capabilities.extra["threshold_offsets"]``, lowering contract §3): the
+target realises per-neuron thresholds of any sign on LIF and IF neurons itself (a shifted
+membrane), so their thresholds are neither shared by the granularity nor required to be
+positive; an explicit ``shared_threshold=true`` still rescales. CubaLIF keeps the rules above.
 """
 from __future__ import annotations
 
@@ -25,11 +30,11 @@ from typing import ClassVar
 import numpy as np
 
 from snncc.diagnostics import Diagnostic, SnnccError
-from snncc.ir import Comparator, Graph, SpikingNeuron
+from snncc.ir import Comparator, CubaLIF, Graph, SpikingNeuron
 from snncc.passbase import Pass, PassContext, PassResult
 
 from ._folding import (
-    bn_problems, expand, full, is_channel_wise, listing, quantized, scale_inputs, scale_neuron,
+    bn_problems, expand, full, is_channel_wise, listing, offsets_apply, quantized, scale_inputs, scale_neuron,
     threshold_problems,
 )
 
@@ -53,13 +58,15 @@ class FoldMpbn(Pass):
         group = "layer" if self.shared_threshold or granularity == "process" else (
             "channel" if granularity == "channel" else None)
         if group and not problems:
-            for name in [n for n, _ in graph.items_of(SpikingNeuron)]:
-                graph, found = _share(graph, name, group, changes)
-                problems += found
+            for name, node in list(graph.items_of(SpikingNeuron)):
+                if self.shared_threshold or not offsets_apply(ctx.capabilities, node):
+                    graph, found = _share(graph, name, group, changes)
+                    problems += found
         if not problems:
             for name in dict.fromkeys(changes["folded"] + changes["shared"]):
-                theta = full(graph.nodes[name].v_threshold, graph.nodes[name].shape)
-                problems += threshold_problems(name, theta, ctx.capabilities, channel_wise.get(name, True))
+                node = graph.nodes[name]
+                problems += threshold_problems(name, full(node.v_threshold, node.shape), ctx.capabilities,
+                                               channel_wise.get(name, True), node=node)
         if problems:
             raise SnnccError(problems)
         changes = {k: v for k, v in changes.items() if v}
@@ -112,10 +119,12 @@ def _share(graph: Graph, name: str, group: str, changes: dict[str, list[str]]) -
     if node.quant is not None:
         return graph, [quantized(name)]
     if np.any(theta <= 0):
+        hint = "rescaling by theta_ref / theta needs positive thresholds; use a per-neuron-threshold target"
+        if isinstance(node, CubaLIF):
+            hint += " (no threshold offsets for CubaLIF either: its current persists)"
         return graph, [Diagnostic(
             "SNN316", f"cannot share one threshold per {group}: threshold <= 0 at "
-            f"{listing(shape, theta <= 0, True)}", node=name,
-            hint="rescaling by theta_ref / theta needs positive thresholds; use a per-neuron-threshold target")]
+            f"{listing(shape, theta <= 0, True)}", node=name, hint=hint)]
     reference = np.broadcast_to(rows.max(axis=1, keepdims=True), rows.shape).reshape(shape)
     k = reference / theta
     new, found = scale_inputs(graph, name, k, f"sharing one threshold per {group}")

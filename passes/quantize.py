@@ -185,9 +185,13 @@ def _plan(layers: LayerGraph, name: str, fmt: Formats, percentile: float | None,
         bounds.append(float(worst.max(initial=0.0)) / fmt.state_max)
         if isinstance(node, SpikingNeuron):
             theta = full(node.v_threshold, shape)
-            t_lo, t_hi = fmt.threshold_limits()
+            t_lo, t_hi = fmt.threshold_limits(node)
             bounds += [max(theta.max(), 0) / t_hi] + ([-theta.min() / -t_lo] if t_lo < 0 and theta.min() < 0 else [])
             total = full(node.bias, shape).reshape(-1) + (0 if isinstance(node, CubaLIF) else layers.bias(name))
+            if (offset := fmt.offset(node, theta, layers.graph.dt)) is not None:  # shifted membranes
+                shift, decay = offset
+                total = total + shift * (1 - decay)
+                bounds += [float((shift * decay).max()) / fmt.threshold_offset_max, float(shift.max()) / fmt.state_max]
             bounds.append(float(np.abs(total).max(initial=0.0)) * 2.0**fmt.frac_bits / fmt.bias_max())
     floor = max(bounds)
     scale = floor if floor > 0 else 1.0
@@ -234,7 +238,7 @@ def _neuron(layers: LayerGraph, plan: _Plan, fmt: Formats) -> Neuron:
     changes: dict[str, Any] = {}
     stats: dict[str, Any] = {}
     if isinstance(node, SpikingNeuron) and fmt.state_bits is not None:
-        t_lo, t_hi = fmt.threshold_limits()
+        t_lo, t_hi = fmt.threshold_limits(node)
         theta = round_clip(full(node.v_threshold, shape) / s, t_lo, t_hi)
         reset = round_clip(full(node.v_reset, shape) / s, -fmt.state_max, fmt.state_max)
         unit = s / 2.0**fmt.frac_bits

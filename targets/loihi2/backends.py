@@ -2,13 +2,18 @@
 bit-exact integer model), ``lava`` (the generated OUT/loihi2/network.py on Lava's CPU
 fixed-point models) and ``hw`` (the same module with ``Loihi2HwCfg``).
 
-Every backend reads the artifact through the generated module's own ``load()``, so the
-files that are tested are the files that ship. Population ``p`` runs ``lag[p]`` steps
+``golden`` computes from the compiler's intent: it lowers ``OUT/ir`` again with the same
+code that emitted the files (cached per artifact), and never reads OUT/loihi2; ``lava`` and
+``hw`` read the emitted files through the generated module's own ``load()``. So an edited or
+corrupted OUT/loihi2 makes ``lava`` disagree with ``golden``. Population ``p`` runs ``lag[p]`` steps
 behind the reference simulator (one step per synapse), so the input is padded with
 ``max_lag`` silent steps and ``spikes`` are shifted back by ``lag[p]``; ``raw`` keeps the
 unshifted ``[B, T + max_lag, N]``. Final states (``record_state``) are Lava's ``u`` and
 ``v`` of each IR node at its reference step ``T - 1`` (Lava step ``T + lag``), in Lava
 units: real ``v = v * state_scale[node]``; ``extra["state_scales"]`` gives ``u``'s too.
+A process with threshold offsets stores ``v - v_init`` (the model's membrane shifted,
+except right after a spike, when both are 0): ``v`` in the states (and traces) is the
+model's membrane, i.e. Lava's ``v`` minus ``v_init`` where the neuron did not fire.
 """
 from __future__ import annotations
 
@@ -24,11 +29,13 @@ from snncc.runtime.backend import Artifact, RunResult
 from snncc.targets.loihi2.netspec import Connection, InputPort, LifPopulation, NetSpec
 
 __all__ = ["run_golden", "run_lava", "run_hw", "generated_module", "golden_spec", "netspec_of",
-           "padded_input"]
+           "padded_input", "intent", "membrane"]
 
 _MODULES: dict[tuple[str, float], Any] = {}
 #: the last artifact's NetSpec (building and preparing a large one takes seconds)
 _SPEC: dict[tuple, NetSpec] = {}
+#: the last artifact's lowering of OUT/ir: (meta, arrays, NetSpec)
+_INTENT: dict[tuple, tuple[dict, dict[str, np.ndarray], NetSpec]] = {}
 
 
 def generated_module(folder: str) -> Any:
@@ -47,11 +54,12 @@ def generated_module(folder: str) -> Any:
 
 
 def netspec_of(module: Any, meta: dict, arrays: dict[str, np.ndarray]) -> NetSpec:
-    """The :class:`NetSpec` the golden simulator runs, from the emitted files."""
+    """The :class:`NetSpec` of the emitted files (what Lava runs)."""
     inputs = tuple(InputPort(p["name"], p["size"]) for p in meta["inputs"])
     pops = tuple(LifPopulation(p["name"], p["size"], p["du"], p["dv"], p["vth"],
                                arrays[f"{p['name']}.bias_mant"].astype(np.int64),
-                               arrays[f"{p['name']}.bias_exp"].astype(np.int64))
+                               arrays[f"{p['name']}.bias_exp"].astype(np.int64),
+                               _v_init(arrays, p["name"], p["size"]))
                  for p in meta["processes"])
     conns = tuple(Connection(c["name"], c["src"], c["dst"], module.matrix(c, arrays),
                              c["num_weight_bits"], c["weight_exp"], c["sign_mode"],
@@ -61,8 +69,33 @@ def netspec_of(module: Any, meta: dict, arrays: dict[str, np.ndarray]) -> NetSpe
     return NetSpec(inputs, pops, conns)
 
 
+def _v_init(arrays: dict[str, np.ndarray], process: str, size: int) -> np.ndarray:
+    key = f"{process}.v_init"
+    return arrays[key].astype(np.int64) if key in arrays else np.zeros(size, np.int64)
+
+
+def intent(artifact: Artifact) -> tuple[dict, dict[str, np.ndarray], NetSpec]:
+    """(meta, arrays, NetSpec) of ``OUT/ir`` lowered again, as emit wrote them (network.json
+    content, params.npz arrays), never read from OUT/loihi2; cached per ir file version."""
+    from snncc.targets.loihi2.emit import network_files
+    from snncc.targets.loihi2.lower import lower
+
+    ir = os.path.join(artifact.path, "ir")
+    files = sorted(os.listdir(ir)) if os.path.isdir(ir) else []
+    key = (os.path.abspath(ir),) + tuple((f, os.path.getmtime(os.path.join(ir, f)),
+                                          os.path.getsize(os.path.join(ir, f))) for f in files)
+    if key not in _INTENT:
+        _INTENT.clear()
+        graph = artifact.graph
+        lowered = lower(graph)
+        meta, arrays = network_files(lowered, graph.dt)
+        _INTENT[key] = meta, arrays, lowered.spec
+    return _INTENT[key]
+
+
 def golden_spec(folder: str) -> tuple[Any, dict, dict[str, np.ndarray], NetSpec]:
-    """(module, meta, arrays, NetSpec) of an emitted folder, the spec cached per file version."""
+    """(module, meta, arrays, NetSpec) of the emitted files (what Lava runs, e.g. for benchmarks),
+    the spec cached per file version."""
     module = generated_module(folder)
     meta, arrays = module.load(folder)
     key = tuple((f, os.path.getmtime(os.path.join(folder, f)), os.path.getsize(os.path.join(folder, f)))
@@ -119,8 +152,10 @@ def _result(backend: str, meta: dict, arrays: dict, spikes: dict[str, np.ndarray
               else np.zeros((batch, steps, 0), np.uint8))
     node_states, scales = {}, {}
     if states is not None:
+        at = {p: steps - 1 + _lag_of(meta, p) for p in spikes}
         u = _assemble(meta, arrays, states["u"])
-        v = _assemble(meta, arrays, states["v"])
+        v = _assemble(meta, arrays, {p: membrane(arrays, p, states["v"][p], spikes[p][:, at[p]])
+                                     for p in states["v"]})
         for node in meta["nodes"]:
             name = node["ir"]
             node_states[name] = {"u": u[name], "v": v[name]}
@@ -133,14 +168,23 @@ def _result(backend: str, meta: dict, arrays: dict, spikes: dict[str, np.ndarray
     return RunResult(backend, aligned, output, node_states, scales, extra=extra, raw=raw)
 
 
+def membrane(arrays: dict[str, np.ndarray], process: str, v: np.ndarray, fired: np.ndarray) -> np.ndarray:
+    """The model's membrane (Lava units) from Lava's ``v`` of ``process``: ``v - v_init``
+    except where the neuron fired at that step (reset: both 0)."""
+    key = f"{process}.v_init"
+    if key not in arrays:
+        return v
+    return np.where(np.asarray(fired) != 0, v, v - arrays[key].astype(v.dtype))
+
+
 def run_golden(artifact: Artifact, x: np.ndarray, *, record_state: bool = False,
                trace: bool = False) -> RunResult:
-    """snncc's bit-exact model of Lava's fixed-point processes. ``trace``: also return the
-    unshifted ``u``/``v`` after every step in ``extra["trace"]`` (per IR node,
-    ``[B, T + max_lag, N]``)."""
+    """snncc's bit-exact model of Lava's fixed-point processes, on ``OUT/ir`` lowered again.
+    ``trace``: also return the unshifted ``u``/``v`` (``v`` the model's membrane, see
+    :func:`membrane`) after every step in ``extra["trace"]`` (per IR node, ``[B, T + max_lag, N]``)."""
     from snncc.targets.loihi2.golden import simulate
 
-    _, meta, arrays, spec = golden_spec(artifact.folder())
+    meta, arrays, spec = intent(artifact)
     port, padded, steps = padded_input(meta, x)
     start = time.perf_counter()
     gold = simulate(spec, {port: padded}, record_uv=record_state or trace, check=False,
@@ -152,9 +196,10 @@ def run_golden(artifact: Artifact, x: np.ndarray, *, record_state: bool = False,
         states = {"u": {p: gold.u_trace[p][:, at[p]] for p in at},
                   "v": {p: gold.v_trace[p][:, at[p]] for p in at}}
     if trace:
+        v_trace = {p: membrane(arrays, p, v, gold.spikes[p]) for p, v in gold.v_trace.items()}
         extra["trace"] = {name: {"u": u, "v": v} for (name, u), v in
                           zip(_assemble(meta, arrays, gold.u_trace).items(),
-                              _assemble(meta, arrays, gold.v_trace).values())}
+                              _assemble(meta, arrays, v_trace).values())}
     result = _result("golden", meta, arrays, gold.spikes, steps, states, extra)
     result.seconds = seconds
     return result

@@ -30,7 +30,7 @@ import numpy as np
 from snncc.diagnostics import Diagnostic
 from snncc.ir import IF, LIF, CubaLIF, Neuron
 
-__all__ = ["NeuronParams", "neuron_params", "bias_mant_exp", "V_SHIFT", "is_integral"]
+__all__ = ["NeuronParams", "neuron_params", "bias_mant_exp", "round_bias", "V_SHIFT", "DECAY_ONE", "is_integral"]
 
 V_SHIFT = 64              # Lava v = 64 * integer state (activation shift 6)
 DECAY_ONE = 4096          # decays are 12-bit fractions
@@ -45,7 +45,7 @@ class NeuronParams:
 
     du: np.ndarray          # int64, Lava du
     dv: np.ndarray          # int64, Lava dv
-    vth: np.ndarray         # int64, 17-bit mantissa (before << 6)
+    vth: np.ndarray         # int64, threshold in state units (LIF/IF: any sign, see offsets.py)
     bias_mant: np.ndarray   # int64
     bias_exp: np.ndarray    # int64
     input_gain: np.ndarray  # float64, g: state change per unit of input current
@@ -72,6 +72,19 @@ def bias_mant_exp(bias: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
         big = (np.abs(mant) > BIAS_MANT_MAX) & (mant % 2 == 0)
         mant = np.where(big, mant // 2, mant)
         exp = exp + big
+    bad = (mant > BIAS_MANT_MAX) | (mant < -BIAS_MANT_MAX - 1)
+    return mant, exp, bad
+
+
+def round_bias(bias: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The nearest ``mant << exp`` per value (13-bit mant, the smallest exp 0..7 that fits
+    the rounded value); also a mask of values beyond every such pair."""
+    bias = np.asarray(bias, dtype=np.float64)
+    mant, exp = np.rint(bias).astype(np.int64), np.zeros(bias.shape, np.int64)
+    for e in range(1, BIAS_EXP_MAX + 1):
+        big = (mant > BIAS_MANT_MAX) | (mant < -BIAS_MANT_MAX - 1)
+        mant = np.where(big, np.rint(bias / 2.0**e).astype(np.int64), mant)
+        exp = np.where(big, e, exp)
     bad = (mant > BIAS_MANT_MAX) | (mant < -BIAS_MANT_MAX - 1)
     return mant, exp, bad
 
@@ -167,9 +180,10 @@ def _vth(node: Neuron, scale: float, add) -> np.ndarray:
         add("SNN435", f"threshold {worst:.6g} is not an integer multiple of state_scale "
             f"{scale:.6g}", "run quantize")
         return np.zeros(theta.shape, np.int64)
-    if np.any(theta < 0):
-        add("SNN437", "negative threshold: Lava's vth is unsigned",
-            "such neurons fire at rest; retrain or prune")
+    if np.any(theta < 0) and isinstance(node, CubaLIF):
+        add("SNN437", "negative threshold: Lava's vth is unsigned, and a CubaLIF membrane cannot be "
+            "offset (its current persists, so the reset correction would keep adding)",
+            "such neurons fire at rest; retrain or prune, or use LIF/IF neurons")
     return np.rint(theta).astype(np.int64)
 
 

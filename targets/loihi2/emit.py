@@ -55,6 +55,8 @@ def network_files(lowered: Lowered, dt: float | None) -> tuple[dict, dict[str, n
     for pop in spec.populations:
         arrays[f"{pop.name}.bias_mant"] = pop.bias_mant.astype(np.int16)
         arrays[f"{pop.name}.bias_exp"] = pop.bias_exp.astype(np.int8)
+        if pop.v_init.any():  # threshold offsets: Lava's v = membrane + v_init (offsets.py)
+            arrays[f"{pop.name}.v_init"] = pop.v_init.astype(np.int32)
     conns = []
     for c in spec.connections:
         delays = c.delays if c.delays is not None else None
@@ -94,6 +96,7 @@ def network_files(lowered: Lowered, dt: float | None) -> tuple[dict, dict[str, n
         "max_lag": lowered.max_lag,
         "output": None if lowered.output is None else
         {"node": lowered.output[0], "reads": lowered.output[1]},
+        "threshold_offsets": dict(lowered.offsets),
     }
     return meta, arrays
 
@@ -110,6 +113,7 @@ def report(meta: dict, mapping: dict) -> dict:
                                           for p in n["processes"]}}
                   for n in meta["nodes"]},
         "connections": {c["name"]: {k: c[k] for k in CONNECTION_KEYS} for c in meta["connections"]},
+        "threshold_offsets": meta["threshold_offsets"],
         "cores_used": mapping["cores_used"],
         "mapping": mapping["source"],
     }

@@ -84,8 +84,10 @@ def simulate(spec: NetSpec, inputs: dict[str, np.ndarray], steps: int | None = N
     ``threads``: torch threads for batched accumulation (None keeps torch's setting);
     ``chunk_elems``: memory bound for accumulating input-port connections over several
     steps at once. Results never depend on either. ``bias_start[pop] = k``: the
-    population's bias is 0 before index ``k`` (as when Lava's ``bias_mant`` is set after
-    ``k`` steps; the lowering uses it so a lagging layer starts with the reference).
+    population's bias is 0 and its ``v`` 0 (not ``v_init``) before index ``k``; at ``k``
+    the bias switches on and ``v`` becomes ``v_init`` (as when Lava's ``bias_mant`` and
+    ``v`` are set after ``k`` steps; the lowering uses it so a lagging layer starts with
+    the reference; nothing reaches it before then).
     """
     if check:
         spec.check()
@@ -97,7 +99,8 @@ def simulate(spec: NetSpec, inputs: dict[str, np.ndarray], steps: int | None = N
     links = [Link(c, acc, batch, src_spikes.get(c.src), chunk_elems)
              for c, acc in zip(spec.connections, prepare(spec))]
     incoming = {p.name: [lk for lk in links if lk.conn.dst == p.name] for p in spec.populations}
-    states = {p.name: LifState(p, batch) for p in spec.populations}
+    later = {name: k for name, k in (bias_start or {}).items() if k > 0}
+    states = {p.name: LifState(p, batch, started=p.name not in later) for p in spec.populations}
     out = {p.name: np.zeros((batch, steps, p.size), np.int8) for p in spec.populations}
     u_tr = {p.name: np.zeros((batch, steps, p.size), np.int32) for p in spec.populations} \
         if record_uv else None
@@ -105,17 +108,17 @@ def simulate(spec: NetSpec, inputs: dict[str, np.ndarray], steps: int | None = N
         if record_uv else None
     plan = [(p.name, states[p.name], incoming[p.name], out[p.name]) for p in spec.populations]
     feeds = [(lk, lk.conn.src) for lk in links]
-    later = {name: (k, states[name].bias) for name, k in (bias_start or {}).items() if k > 0}
+    biases = {name: states[name].bias for name in later}
     for name in later:
         states[name].bias = None
     with matmul_threads(threads):
         done = 0
-        for k in sorted({k for k, _ in later.values()} | {steps}):
+        for k in sorted(set(later.values()) | {steps}):
             _run_steps(range(done, min(k, steps)), plan, feeds, u_tr, v_tr)
             done = max(done, min(k, steps))
-            for name, (start, bias) in later.items():
-                if start == k:
-                    states[name].bias = bias
+            for name, start in later.items():
+                if start == k and k < steps:
+                    states[name].start(biases[name])
     return GoldenResult(out, {k: st.u for k, st in states.items()},
                         {k: st.v for k, st in states.items()}, u_tr, v_tr)
 

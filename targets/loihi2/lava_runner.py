@@ -1,7 +1,7 @@
 """Build and run the real Lava process graph of a :class:`NetSpec` (fixed_pt CPU models).
 
 Processes: each input port is a source ``lava.proc.io.source.RingBuffer`` (data
-``(n, T)``), each population a ``LIF`` (du, dv, vth, bias_mant, bias_exp) whose
+``(n, T)``), each population a ``LIF`` (du, dv, vth, bias_mant, bias_exp, initial v) whose
 ``s_out`` also feeds a sink ``lava.proc.io.sink.RingBuffer``, each connection a
 ``Dense`` / ``DelayDense`` or, if ``sparse``, a ``Sparse`` / ``DelaySparse``
 (num_weight_bits, weight_exp, sign_mode); recurrent
@@ -89,7 +89,8 @@ def build_lava(spec: NetSpec, data: dict[str, np.ndarray], steps: int,
             continue
         lif = LIF(shape=(pop.size,), du=int(pop.du), dv=int(pop.dv), vth=int(pop.vth),
                   bias_mant=np.asarray(pop.bias_mant, np.int64),
-                  bias_exp=np.asarray(pop.bias_exp, np.int64), name=pop.name)
+                  bias_exp=np.asarray(pop.bias_exp, np.int64),
+                  v=np.asarray(pop.v_init, np.int64), name=pop.name)
         sink = Sink(shape=(pop.size,), buffer=steps)
         lif.s_out.connect(sink.a_in)
         net.lifs[pop.name], net.sinks[pop.name] = lif, sink

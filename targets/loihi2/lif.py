@@ -45,10 +45,13 @@ def _decay_into(x: np.ndarray, keep: int, scratch: np.ndarray, out: np.ndarray) 
 class LifState:
     """State and one-step update of one LIF population for a batch."""
 
-    def __init__(self, pop: LifPopulation, batch: int):
+    def __init__(self, pop: LifPopulation, batch: int, started: bool = True):
         shape = (batch, int(pop.size))
         self.u = np.zeros(shape, np.int32)
         self.v = np.zeros(shape, np.int32)
+        self.v_init = pop.v_init.astype(np.int32)
+        if started:
+            self.v[:] = self.v_init
         self._u_next = np.zeros(shape, np.int32)   # swapped with u / v every step
         self._v_next = np.zeros(shape, np.int32)
         self._scratch = np.zeros(shape, np.float64)
@@ -59,6 +62,12 @@ class LifState:
         self.keep_u = DECAY_UNITY - (int(pop.du) + 1)   # ds_offset = 1
         self.keep_v = DECAY_UNITY - int(pop.dv)         # dm_offset = 0
         self.vth_eff = int(pop.vth) << VTH_SHIFT        # cached once, as Lava does
+
+    def start(self, bias: np.ndarray | None) -> None:
+        """Switch the bias on and set ``v`` to ``v_init`` (Lava: ``bias_mant.set`` and
+        ``v.set`` while paused at the population's start)."""
+        self.bias = bias
+        self.v[:] = self.v_init
 
     def step(self, inputs: list[np.ndarray]) -> np.ndarray:
         """``PyLifModelBitAcc.run_spk``; ``inputs`` are this step's int32 payloads of the

@@ -2,8 +2,10 @@
 
 Populations come from :func:`snncc.lowering.layer_graph`: every Input is a binary
 spike source, every neuron node one Lava ``LIF`` process, or several when its neurons
-need different ``vth``/``du``/``dv`` (Lava has one per process; the processes are
-"split" and their neurons keep a map back to the node). Every projection becomes one
+need different ``du``/``dv`` (CubaLIF: also ``vth``; Lava has one per process; the
+processes are "split" and their neurons keep a map back to the node). LIF/IF neurons
+with different thresholds (of any sign) share a process through threshold offsets
+(:mod:`.offsets`: shifted initial state and bias, a diagonal self-connection). Every projection becomes one
 connection per (source process, destination process) with integer weights
 ``W = g * matrix / (s * 2**weight_exp)`` (``g``, ``s``: see :mod:`.dynamics`). Lava drops
 the LSB of mixed-sign weights, so those are stored doubled with ``weight_exp - 1``
@@ -21,8 +23,9 @@ import numpy as np
 from snncc.diagnostics import Diagnostic, Severity, SnnccError
 from snncc.ir import IF, LIF, Comparator, CubaLIF, Flatten, Graph, Input, Neuron, Output, ResetMode
 from snncc.lowering import LayerGraph, Projection, layer_graph, schedule
-from snncc.targets.loihi2.dynamics import NeuronParams, is_integral, neuron_params
+from snncc.targets.loihi2.dynamics import V_SHIFT, NeuronParams, is_integral, neuron_params
 from snncc.targets.loihi2.netspec import Connection, InputPort, LifPopulation, NetSpec
+from snncc.targets.loihi2.offsets import Offsets, threshold_offsets
 
 __all__ = ["Lowered", "NodeMap", "lower", "SPARSE_DENSITY"]
 
@@ -54,6 +57,7 @@ class Lowered:
     lags: dict[str, int]                   # IR population -> steps behind the reference
     output: tuple[str, str] | None         # (IR Output node, IR population it reads)
     notes: list[Diagnostic] = field(default_factory=list)
+    offsets: dict[str, dict] = field(default_factory=dict)  # process -> threshold offset report
 
     def node(self, name: str) -> NodeMap:
         return next(m for m in self.nodes if m.ir == name)
@@ -83,15 +87,18 @@ def lower(graph: Graph) -> Lowered:
         node = graph.nodes[name]
         if isinstance(node, SUPPORTED):
             params[name] = neuron_params(name, node, layers.bias(name), graph.dt, problems)
-    maps, pops = [], []
+    maps, pops, offsets = [], [], {}
     for name, p in params.items():
         if p is not None:
-            node_map, node_pops = _split(name, graph.nodes[name], p, lags[name], names)
+            node_map, node_pops, node_offsets = _split(name, graph.nodes[name], p, lags[name], names,
+                                                       problems)
             maps.append(node_map)
             pops += node_pops
+            offsets.update(node_offsets)
     notes = [Diagnostic("SNN438", f"split into {len(m.processes)} Lava processes (one per "
-                        "distinct vth/du/dv)", node=m.ir, severity=Severity.NOTE,
-                        hint="thresholds differ between neurons; fold-mpbn's sharing avoids it")
+                        "distinct du/dv, and vth for CubaLIF)", node=m.ir, severity=Severity.NOTE,
+                        hint="time constants (or CubaLIF thresholds) differ between neurons; "
+                             "fold-mpbn's sharing avoids the latter")
              for m in maps if len(m.processes) > 1]
     if problems:
         raise SnnccError(problems)
@@ -101,13 +108,17 @@ def lower(graph: Graph) -> Lowered:
         if proj.dst in by_ir:
             conns += _connections(layers, proj, extra[proj], params[proj.dst], by_ir, inputs, names,
                                   problems)
+    conns += [_connection(names.make(f"{proc}__{proc}__offset{i or ''}", "c"), proc, proc, w, exp, None)
+              for proc, o in offsets.items() for i, (w, exp) in enumerate(o.self_weights)]
+    _check_input_range(offsets, conns, problems)
     spec = NetSpec(tuple(ports), tuple(pops), tuple(conns))
     found = spec.validate()
     problems += [d for d in found if d.severity is Severity.ERROR]
     notes += [d for d in found if d.severity is not Severity.ERROR]
     if problems:
         raise SnnccError(problems)
-    return Lowered(spec, inputs, tuple(maps), dict(lags), output, notes)
+    return Lowered(spec, inputs, tuple(maps), dict(lags), output, notes,
+                   {proc: o.report for proc, o in offsets.items()})
 
 
 def _feature_problems(name: str, node: Neuron) -> list[Diagnostic]:
@@ -171,21 +182,45 @@ class _Names:
         return candidate
 
 
-def _split(name: str, node: Neuron, p: NeuronParams, lag: int, names: _Names
-           ) -> tuple[NodeMap, list[LifPopulation]]:
-    keys = np.stack([p.vth, p.du, p.dv], axis=1)
+def _split(name: str, node: Neuron, p: NeuronParams, lag: int, names: _Names,
+           problems: list[Diagnostic]) -> tuple[NodeMap, list[LifPopulation], dict[str, Offsets]]:
+    """One process per distinct (du, dv), and per distinct vth for CubaLIF; LIF/IF neurons
+    with different thresholds share a process through threshold offsets (offsets.py)."""
+    offset = not isinstance(node, CubaLIF)
+    keys = np.stack([np.zeros_like(p.vth) if offset else p.vth, p.du, p.dv], axis=1)
     distinct = np.unique(keys, axis=0)
     base = names.make(name, "n")
-    procs, neurons, pops = [], [], []
+    procs, neurons, pops, offsets = [], [], [], {}
     for i, key in enumerate(distinct):
         idx = np.flatnonzero(np.all(keys == key, axis=1))
         proc = base if len(distinct) == 1 else names.make(f"{base}_{i}", "n")
-        pops.append(LifPopulation(proc, idx.size, du=int(key[1]), dv=int(key[2]), vth=int(key[0]),
-                                  bias_mant=p.bias_mant[idx], bias_exp=p.bias_exp[idx]))
+        vth, mant, exp, v_init = p.vth[idx], p.bias_mant[idx], p.bias_exp[idx], None
+        if offset and (vth.min() < 0 or np.any(vth != vth[0])):
+            found = threshold_offsets(name, vth, int(key[2]), mant, exp, problems)
+            if found is not None:
+                offsets[proc] = found
+                vth, mant, exp, v_init = found.vth, found.bias_mant, found.bias_exp, found.v_init
+        pops.append(LifPopulation(proc, idx.size, du=int(key[1]), dv=int(key[2]), vth=int(np.max(vth)),
+                                  bias_mant=mant, bias_exp=exp,
+                                  v_init=v_init if v_init is not None else np.zeros(0, np.int64)))
         procs.append(proc)
         neurons.append(idx)
     return NodeMap(name, node.kind, node.size, lag, p.state_scale, p.current_gain,
-                   tuple(procs), tuple(neurons)), pops
+                   tuple(procs), tuple(neurons)), pops, offsets
+
+
+def _check_input_range(offsets: dict[str, Offsets], conns: list[Connection],
+                       problems: list[Diagnostic]) -> None:
+    """quantize keeps every step's input inside u's 24 bits; the reset correction adds to
+    it, so check the sum for offset processes (u wraps silently in Lava)."""
+    for proc in offsets:
+        worst = sum(np.abs(c.weights).sum(1) * 2.0**c.weight_exp for c in conns if c.dst == proc)
+        if np.max(worst, initial=0) * V_SHIFT > 2**23:
+            problems.append(Diagnostic(
+                "SNN437", f"process {proc}: the largest input of one step plus the threshold offset's reset "
+                f"correction ({float(np.max(worst)):.6g} state units) can wrap Lava's 24-bit u",
+                node=offsets[proc].node,
+                hint="thresholds spread too far for one Lava process; retrain or prune"))
 
 
 def _weight_exp(layers: LayerGraph, proj: Projection) -> int:

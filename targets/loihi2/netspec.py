@@ -54,7 +54,12 @@ class InputPort:
 
 @dataclass(frozen=True, eq=False)
 class LifPopulation:
-    """One Lava ``LIF`` process: du, dv, vth shared; bias per neuron."""
+    """One Lava ``LIF`` process: du, dv, vth shared; bias and initial ``v`` per neuron.
+
+    ``v_init`` is Lava's ``v`` at the population's start (unscaled, i.e. already
+    including the << 6 of the activation; default 0). The lowering uses it for the
+    threshold offsets (a membrane stored shifted by ``-v_init``).
+    """
 
     name: str
     size: int
@@ -63,13 +68,13 @@ class LifPopulation:
     vth: int
     bias_mant: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     bias_exp: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    v_init: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
     def __post_init__(self) -> None:
         shape = (int(self.size),)
-        bm = self.bias_mant if np.size(self.bias_mant) else 0
-        be = self.bias_exp if np.size(self.bias_exp) else 0
-        object.__setattr__(self, "bias_mant", _int_array(bm, shape))
-        object.__setattr__(self, "bias_exp", _int_array(be, shape))
+        for name in ("bias_mant", "bias_exp", "v_init"):
+            value = getattr(self, name)
+            object.__setattr__(self, name, _int_array(value if np.size(value) else 0, shape))
 
 
 @dataclass(frozen=True, eq=False)
@@ -150,6 +155,8 @@ class NetSpec:
         for i, p in enumerate(self.populations):
             arrays[f"pop{i}.bias_mant"] = p.bias_mant
             arrays[f"pop{i}.bias_exp"] = p.bias_exp
+            if p.v_init.any():
+                arrays[f"pop{i}.v_init"] = p.v_init
             pops.append({"name": p.name, "size": int(p.size), "du": int(p.du),
                          "dv": int(p.dv), "vth": int(p.vth)})
         conns = []
@@ -200,7 +207,8 @@ class NetSpec:
         inputs = tuple(InputPort(d["name"], d["size"]) for d in meta["inputs"])
         pops = tuple(
             LifPopulation(d["name"], d["size"], d["du"], d["dv"], d["vth"],
-                          arrays[f"pop{i}.bias_mant"], arrays[f"pop{i}.bias_exp"])
+                          arrays[f"pop{i}.bias_mant"], arrays[f"pop{i}.bias_exp"],
+                          arrays.get(f"pop{i}.v_init", 0))
             for i, d in enumerate(meta["populations"]))
         conns = tuple(
             Connection(d["name"], d["src"], d["dst"], arrays[f"conn{i}.weights"],

@@ -8,7 +8,7 @@
 LIF process ``<name>.spikes`` ``[B, T, n]`` and the final ``<name>.u``, ``<name>.v``.
 
 Processes: a source ``RingBuffer`` per input port, a ``LIF`` per population (du, dv,
-vth, bias_mant, bias_exp) with a sink ``RingBuffer`` on its spikes, a ``Dense`` /
+vth, bias_mant, bias_exp, the initial ``v`` from ``v_init``) with a sink ``RingBuffer`` on its spikes, a ``Dense`` /
 ``DelayDense`` / ``Sparse`` / ``DelaySparse`` per connection (num_weight_bits,
 weight_exp, sign_mode). The CPU run uses ``Loihi2SimCfg(select_tag="fixed_pt")``;
 ``--hardware`` uses ``Loihi2HwCfg`` with ``mapping.json``'s "partitioning" as the
@@ -56,9 +56,17 @@ def _import_lava():
         pass
 
 
+def initial_v(arrays, process):
+    """Lava's ``v`` at the process's start: ``<process>.v_init`` (threshold offsets: the
+    membrane is stored shifted by ``-v_init``), else 0."""
+    key = f"{process['name']}.v_init"
+    return arrays[key].astype(np.int64) if key in arrays else np.zeros(process["size"], np.int64)
+
+
 def build(meta, arrays, inputs, steps, names=None, hardware=False, unbiased=()):
     """Create and connect the Lava processes of the processes in ``names`` (default all);
-    ``inputs[port]`` is ``[T, n]``; processes in ``unbiased`` start with a zero bias.
+    ``inputs[port]`` is ``[T, n]``; processes in ``unbiased`` start with a zero bias and
+    ``v = 0`` (not started yet), the others with their bias and initial ``v``.
     Returns ``{"lifs", "sinks", "sources", "connections"}``."""
     _import_lava()
     from lava.proc.dense.process import DelayDense, Dense
@@ -82,9 +90,11 @@ def build(meta, arrays, inputs, steps, names=None, hardware=False, unbiased=()):
         if p["name"] not in names:
             continue
         mant = arrays[f"{p['name']}.bias_mant"].astype(np.int64)
+        waiting = p["name"] in unbiased
         lif = LIF(shape=(p["size"],), du=p["du"], dv=p["dv"], vth=p["vth"],
-                  bias_mant=np.zeros_like(mant) if p["name"] in unbiased else mant,
-                  bias_exp=arrays[f"{p['name']}.bias_exp"].astype(np.int64), name=p["name"])
+                  bias_mant=np.zeros_like(mant) if waiting else mant,
+                  bias_exp=arrays[f"{p['name']}.bias_exp"].astype(np.int64),
+                  v=np.zeros(p["size"], np.int64) if waiting else initial_v(arrays, p), name=p["name"])
         sink = Sink(shape=(p["size"],), buffer=steps)
         _from_chip(lif.s_out, hardware).connect(sink.a_in)
         net["lifs"][p["name"]], net["sinks"][p["name"]] = lif, sink
@@ -132,10 +142,11 @@ def run(inputs, steps=None, *, stops=None, bias_start=None, hardware=False, dire
         loaded=None):
     """Run one sample: ``inputs[port]`` is ``[T, n]`` binary spikes. Returns per LIF process
     ``{"spikes": int8 [steps, n], "u": int32 [n], "v": int32 [n]}``; ``u``/``v`` are read
-    after ``stops[process]`` steps (default: all ``steps``). A process's bias is switched
-    on after ``bias_start[process]`` steps (default: from the start, or each process's
-    "lag" from network.json with ``bias_start="lag"``: a layer k synapses deep then starts
-    when its first input can arrive). The run pauses at every such step."""
+    after ``stops[process]`` steps (default: all ``steps``). A process starts (its bias
+    switched on, its ``v`` set to the initial value) after ``bias_start[process]`` steps
+    (default: from the start, or each process's "lag" from network.json with
+    ``bias_start="lag"``: a layer k synapses deep then starts when its first input can
+    arrive). The run pauses at every such step."""
     meta, arrays = loaded or load(directory)
     if steps is None:
         steps = min((np.asarray(a).shape[0] for a in inputs.values()), default=0)
@@ -155,7 +166,7 @@ def _run_component(meta, arrays, inputs, steps, names, stops, starts, hardware, 
     from lava.magma.core.run_conditions import RunSteps
     from lava.magma.core.run_configs import Loihi2HwCfg, Loihi2SimCfg
 
-    unbiased = {name for name in names if 0 < starts.get(name, 0) < steps}
+    unbiased = {name for name in names if starts.get(name, 0) > 0}
     net = build(meta, arrays, inputs, steps, names, hardware, unbiased)
     if hardware:
         mapping = json.loads((pathlib.Path(directory) / "mapping.json").read_text())
@@ -173,8 +184,11 @@ def _run_component(meta, arrays, inputs, steps, names, stops, starts, hardware, 
                           compile_config=compile_config)
                 done = step
             for name, lif in net["lifs"].items():
-                if name in unbiased and start_at[name] == step:
+                if name in unbiased and start_at[name] == step < steps:
                     lif.bias_mant.set(arrays[f"{name}.bias_mant"].astype(np.int64))
+                    process = next(p for p in meta["processes"] if p["name"] == name)
+                    if initial_v(arrays, process).any():
+                        lif.v.set(initial_v(arrays, process))
                 if stop_at[name] == step:
                     states[name] = (np.asarray(lif.u.get()).astype(np.int32),
                                     np.asarray(lif.v.get()).astype(np.int32))

@@ -38,7 +38,9 @@ CAPABILITIES = Capabilities(
         "weight_mixed_sign_lsb": True,   # Lava drops the LSB of mixed-sign weights
         "synaptic_latency_steps": 1,
         "threshold_bits": 17,            # vth mantissa, unsigned
-        "positive_threshold": True,
+        "positive_threshold": True,      # Lava's vth is unsigned ...
+        "threshold_offsets": True,       # ... but LIF/IF membranes are shifted per neuron (offsets.py)
+        "threshold_offset_max": 255 << 7,  # reset correction: an 8-bit self weight << weight_exp 7
         "v_reset": 0.0,
         "bias_mant_bits": 13, "bias_exp_range": (0, 7),
         "state_frac_bits": 6,            # Lava v = 64 * integer state

@@ -17,6 +17,7 @@ SNN430 bias_mant outside -4096..4095 (13-bit signed)
 SNN431 bias_exp outside 0..7 (3-bit unsigned)
 SNN432 delay outside 0..62 (6-bit field; NetX clamps to 62)
 SNN433 (warning) weights lose low bits to truncation (num_weight_bits, mixed-sign LSB)
+SNN439 v_init outside the saturated 24-bit v range -(2**23 - 1)..2**23 - 1
 ====== =====================================================================
 """
 from __future__ import annotations
@@ -36,6 +37,7 @@ VTH_RANGE = (0, 2**17 - 1)
 BIAS_MANT_RANGE = (-(2**12), 2**12 - 1)
 BIAS_EXP_RANGE = (0, 7)
 DELAY_RANGE = (0, 62)
+V_RANGE = (-(2**23 - 1), 2**23 - 1)
 
 
 def effective_sign_mode(conn: Connection) -> str:
@@ -96,6 +98,7 @@ def _check_population(p: LifPopulation, out: list[Diagnostic]) -> None:
     for name, (lo, hi), code, hint in (
         ("bias_mant", BIAS_MANT_RANGE, "SNN430", "move magnitude into bias_exp"),
         ("bias_exp", BIAS_EXP_RANGE, "SNN431", "use a mantissa/exponent pair with exp in 0..7"),
+        ("v_init", V_RANGE, "SNN439", "v is 24 bits and saturates: a smaller initial state or threshold offset"),
     ):
         arr = getattr(p, name)
         if arr.shape != (int(p.size),):

@@ -1,24 +1,18 @@
 """The digits model compiled for every hardware target with calibration data: a report with
-per-core rows, totals equal to the sum of the cores, every constant sourced. Loihi 2 cannot
-take the digits model yet (its MPBN layer folds to per-channel thresholds of both signs, and
-Loihi 2 shares one threshold per process: SNN316), so a plain LIF MLP stands in for it there."""
+per-core rows, totals equal to the sum of the cores, every constant sourced; on Loihi 2 also a
+plain LIF MLP with map-cores' mesh positions."""
 import json
 
 import numpy as np
 import pytest
 
 from snncc.compiler import compile as compile_model
-from snncc.diagnostics import SnnccError
 from snncc.energy import validate_report
 
 SAMPLES = 16
 
 
-LOIHI2_DIGITS = pytest.mark.xfail(raises=SnnccError, strict=True,
-                                  reason="pending: fold-mpbn cannot share one threshold per process (SNN316)")
-
-
-@pytest.mark.parametrize("target", [pytest.param("loihi2", marks=LOIHI2_DIGITS), "spinnaker2", "fpga"])
+@pytest.mark.parametrize("target", ["loihi2", "spinnaker2", "fpga"])
 def test_digits_on_every_target_has_per_core_rows_that_sum_to_the_totals(digits, target, tmp_path):
     x = np.load(digits / "test_x.npy")[:SAMPLES]
     result = compile_model(str(digits / "model.pt"), target, out_dir=str(tmp_path / "OUT"), calibration=x)

@@ -20,11 +20,13 @@ pytestmark = [pytest.mark.lava, pytest.mark.skipif(importlib.util.find_spec("lav
 
 
 def _kitchen_sink(rng) -> ir.Graph:
-    """Sparse input synapses, split LIF processes with biases and self-recurrence, a delayed
-    sparse projection (DelaySparse) into CubaLIF neurons."""
-    n_in, n_hid, n_cuba = 150, 100, 64
-    theta = np.where(np.arange(n_hid) % 3 == 0, 400, 250)
-    hidden = lif_neuron(400, dv=300, n=n_hid, bias_int=rng.integers(-2000, 2000, n_hid))
+    """Sparse input synapses, LIF processes split by their decays, with biases, self-recurrence
+    and threshold offsets (thresholds of both signs: shifted initial v, extra bias, diagonal
+    self-connections), a delayed sparse projection (DelaySparse) into CubaLIF neurons."""
+    n_in, n_hid, n_cuba = 150, 100, 90
+    theta = np.where(np.arange(n_hid) % 3 == 0, 400, 250) - np.where(np.arange(n_hid) % 7 == 0, 700, 0)
+    dv = np.where(np.arange(n_hid) % 2 == 0, 300, 700)
+    hidden = lif_neuron(400, dv=dv, n=n_hid, bias_int=rng.integers(-2000, 2000, n_hid))
     hidden = hidden.replace(v_threshold=theta * hidden.v_threshold[0] / 400)
     sparse_in = rng.integers(-128, 128, (n_hid, n_in)) * (rng.random((n_hid, n_in)) < 0.15)
     sparse_out = rng.integers(0, 128, (n_cuba, n_hid)) * (rng.random((n_cuba, n_hid)) < 0.2)
@@ -46,6 +48,8 @@ def test_emitted_network_on_lava_equals_golden(tmp_path):
     meta = json.loads((tmp_path / "out" / "loihi2" / "network.json").read_text())
     assert {(c["sparse"], c["delays"]) for c in meta["connections"]} >= {(True, False), (True, True)}
     assert len(meta["nodes"][0]["processes"]) == 2
+    assert set(meta["threshold_offsets"]) == set(meta["nodes"][0]["processes"])
+    assert any(c["src"] == c["dst"] and c["name"].endswith("__offset") for c in meta["connections"])
     for name in ("hidden", "cuba"):
         assert gold.spikes[name].sum() > 20, "both layers must spike"
         np.testing.assert_array_equal(lava.spikes[name], gold.spikes[name])

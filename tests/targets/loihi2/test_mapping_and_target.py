@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import numpy as np
-from loihi2_kit import compile_graph, if_neuron, two_layer
+from loihi2_kit import compile_graph, lif_neuron, two_layer
 
 from snncc import ir
 from snncc.registry import TARGETS
@@ -27,19 +27,19 @@ def test_default_split_fills_cores_in_order_up_to_the_neuron_limit():
 
 def test_core_assignment_of_map_cores_is_used_and_follows_split_processes(tmp_path):
     rng = np.random.default_rng(1)
-    theta = np.r_[np.full(10, 300), np.full(10, 120)]     # neurons 10..19 become a second process
+    dv = np.r_[np.full(10, 300), np.full(10, 120)]        # neurons 10..19 become a second process
     cores = ir.CoreAssignment((ir.CoreSlice(5, 0, 15), ir.CoreSlice(6, 15, 20, chip=1)))
-    graph = two_layer(rng, hidden=if_neuron(theta, cores=cores))
+    graph = two_layer(rng, hidden=lif_neuron(300, dv, 20, cores=cores))
     graph = graph.with_node("out", graph.nodes["out"].replace(cores=ir.CoreAssignment((ir.CoreSlice(7, 0, 6),))))
     out = compile_graph(graph, tmp_path / "out")
     mapping = json.loads((tmp_path / "out" / "loihi2" / "mapping.json").read_text())
     assert mapping["source"] == "map-cores" and mapping["cores_used"] == 3
     parts = mapping["partitioning"]
     processes = json.loads((tmp_path / "out" / "loihi2" / "network.json").read_text())["processes"]
-    by_vth = {p["vth"]: p["name"] for p in processes if p["name"].startswith("hidden")}
-    # the vth=300 process holds node neurons 0..9: all on core 5; vth=120 holds 10..19: 10..14 on 5, 15..19 on 6
-    assert [(c["core"], c["start"], c["stop"]) for c in parts[by_vth[300]]["cores"]] == [(5, 0, 10)]
-    assert [(c["chip"], c["core"], c["start"], c["stop"]) for c in parts[by_vth[120]]["cores"]] == [
+    by_dv = {p["dv"]: p["name"] for p in processes if p["name"].startswith("hidden")}
+    # the dv=300 process holds node neurons 0..9: all on core 5; dv=120 holds 10..19: 10..14 on 5, 15..19 on 6
+    assert [(c["core"], c["start"], c["stop"]) for c in parts[by_dv[300]]["cores"]] == [(5, 0, 10)]
+    assert [(c["chip"], c["core"], c["start"], c["stop"]) for c in parts[by_dv[120]]["cores"]] == [
         (0, 5, 0, 5), (1, 6, 5, 10)]
     assert out
 
