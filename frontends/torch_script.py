@@ -7,6 +7,10 @@ operator each layer calls (``aten::_convolution``, ``aten::batch_norm``, ...). T
 eager model is rebuilt layer by layer and converted like any other; a layer whose class
 or configuration cannot be recovered is reported with its position (SNN112), all at once.
 Only the archive's data is read: no TorchScript code runs.
+
+snncc.nn models can be traced (not scripted: their step functions use Python typing and
+an autograd Function that TorchScript cannot compile). Their neurons carry their reset
+mode and other non-tensor arguments in the ``snncc_config`` buffer, which the archive keeps.
 """
 from __future__ import annotations
 
@@ -98,8 +102,35 @@ REBUILDERS: dict[str, Callable[[Any], nn.Module]] = {
 }
 
 
+def _snncc_neuron(module) -> nn.Module:
+    """An snncc.nn neuron from its tensors and the constructor arguments it recorded."""
+    from snncc import nn as snn
+    from snncc.nn.neurons import CONFIG_BUFFER, recorded_config
+
+    cls = {"LIF": snn.LIF, "CubaLIF": snn.CubaLIF, "MPBNLIF": snn.MPBNLIF}[module.original_name]
+    state = module.state_dict()
+    if CONFIG_BUFFER not in state:
+        raise _Missing(f"no {CONFIG_BUFFER} buffer (the archive predates it or the class was changed); "
+                       "the reset mode is not stored anywhere else")
+    config = recorded_config(state.pop(CONFIG_BUFFER))
+    decays = {name: state[name].detach().clone() for name in ("alpha", "beta") if name in state}
+    if cls is snn.MPBNLIF:
+        config["num_features"] = tuple(config["num_features"])
+    layer = cls(**decays, **config)
+    layer.load_state_dict(state, strict=True)
+    return layer
+
+
 def _qualified(module) -> str:
-    return module._c._type().qualified_name().removeprefix("__torch__.")
+    """The module's Python class path, without TorchScript's ``___torch_mangle_N`` parts (added
+    when one process compiles several variants of a class)."""
+    name = module._c._type().qualified_name().removeprefix("__torch__.")
+    return ".".join(part for part in name.split(".") if not part.startswith("___torch_mangle_"))
+
+
+#: snncc.nn classes by qualified name (other libraries have classes called LIF too)
+SNNCC_NEURONS = {f"snncc.nn.{file}.{name}": _snncc_neuron
+                 for file, name in (("neurons", "LIF"), ("neurons", "CubaLIF"), ("mpbn", "MPBNLIF"))}
 
 
 def script_to_module(script: torch.jit.ScriptModule) -> nn.Module:
@@ -111,22 +142,28 @@ def script_to_module(script: torch.jit.ScriptModule) -> nn.Module:
         if name in _CONTAINERS:
             children = [(child_name, rebuild(child, f"{path}.{child_name}" if path else child_name))
                         for child_name, child in module.named_children()]
+            if _qualified(module) == "snncc.nn.sequential.Sequential":  # runs [B, T, ...] like the original
+                from snncc.nn import Sequential
+
+                return Sequential(OrderedDict(children))
             return nn.Sequential(OrderedDict(children))
         where = f"position '{path}'" if path else "the top level"
-        builder = REBUILDERS.get(name)
+        builder = SNNCC_NEURONS.get(_qualified(module)) or REBUILDERS.get(name)
         if builder is None:
             problems.append(Diagnostic(
                 "SNN112", f"TorchScript layer {_qualified(module)} at {where}: snncc cannot rebuild this class "
                           f"from an archive", node=path or None,
-                hint=f"rebuildable: {', '.join(sorted(REBUILDERS))} in Sequential containers; otherwise save the "
-                     "eager model (torch.save) or a state dict with --arch"))
+                hint=f"rebuildable: {', '.join(sorted(REBUILDERS))} and snncc.nn LIF/CubaLIF/MPBNLIF in Sequential "
+                     "containers; otherwise save the eager model (torch.save) or a state dict with --arch"))
             return None
         try:
             return builder(module)
-        except (_Missing, RuntimeError) as exc:
+        except (_Missing, RuntimeError, ValueError, TypeError) as exc:
             problems.append(Diagnostic("SNN112", f"TorchScript layer {name} at {where}: its configuration is not "
                                                  f"recoverable ({exc})", node=path or None,
-                                       hint="script the model (torch.jit.script) or save the eager model"))
+                                       hint="trace the model again with this snncc version, or save the eager model"
+                                            if builder is _snncc_neuron else
+                                            "script the model (torch.jit.script) or save the eager model"))
             return None
 
     model = rebuild(script, "")

@@ -15,7 +15,7 @@ import torch
 from torch import Tensor, nn
 
 from .. import ir
-from .neurons import LIF, LIFState
+from .neurons import LIF, LIFState, remember_config
 from .surrogate import spike_fn
 
 MODES = ("channel", "element")
@@ -52,6 +52,8 @@ class MPBNLIF(LIF):
         self.register_buffer("running_mean", torch.zeros(n))
         self.register_buffer("running_var", torch.ones(n))
         self.register_buffer("num_batches_tracked", torch.tensor(0, dtype=torch.long))
+        remember_config(self, num_features=list(dims), mode=mode, reset=reset, eps=self.eps, momentum=self.momentum,
+                        learn_beta=learn_beta, slope=slope, detach_reset=detach_reset)
 
     def reset_running_stats(self) -> None:
         self.running_mean.zero_()

@@ -8,7 +8,8 @@ the order the IR and the reference simulator use.
 from __future__ import annotations
 
 import abc
-from typing import NamedTuple, Sequence
+import json
+from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 import torch
@@ -20,6 +21,21 @@ from .surrogate import spike_fn
 
 RESETS = ("zero", "subtract")
 _IR_RESET = {"zero": ir.ResetMode.VALUE, "subtract": ir.ResetMode.SUBTRACT}
+#: non-persistent buffer with a neuron's non-tensor constructor arguments (JSON bytes)
+CONFIG_BUFFER = "snncc_config"
+
+
+def remember_config(module: nn.Module, **config: Any) -> None:
+    """Keep the constructor arguments that are not tensors (reset, mode, eps, ...) as a uint8
+    buffer. Traced TorchScript archives keep only tensors, so this is how
+    ``frontends/torch_script.py`` rebuilds the neuron; it is not part of state dicts."""
+    data = json.dumps(config, sort_keys=True).encode()
+    module.register_buffer(CONFIG_BUFFER, torch.tensor(list(data), dtype=torch.uint8), persistent=False)
+
+
+def recorded_config(buffer: Tensor) -> dict[str, Any]:
+    """The arguments :func:`remember_config` stored."""
+    return json.loads(bytes(buffer.tolist()).decode())
 
 
 def full_array(value: Tensor | float, shape: Sequence[int]) -> np.ndarray:
@@ -119,6 +135,7 @@ class LIF(SpikingNeuron):
                  learn_beta: bool = False, slope: float = 25.0, detach_reset: bool = True) -> None:
         super().__init__(threshold, reset, slope, detach_reset)
         _decay_param(self, "beta", beta, learn_beta)
+        remember_config(self, reset=reset, learn_beta=learn_beta, slope=slope, detach_reset=detach_reset)
 
     def decay(self) -> Tensor:
         # A learned beta is kept inside [0, 1] so the neuron stays a (non-growing) leaky integrator.
@@ -154,6 +171,8 @@ class CubaLIF(SpikingNeuron):
         super().__init__(threshold, reset, slope, detach_reset)
         _decay_param(self, "alpha", alpha, learn_alpha)
         _decay_param(self, "beta", beta, learn_beta)
+        remember_config(self, reset=reset, learn_alpha=learn_alpha, learn_beta=learn_beta, slope=slope,
+                        detach_reset=detach_reset)
 
     def decays(self) -> tuple[Tensor, Tensor]:
         return tuple(  # type: ignore[return-value]

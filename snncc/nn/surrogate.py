@@ -25,5 +25,10 @@ class FastSigmoidSpike(torch.autograd.Function):
 
 
 def spike_fn(x: torch.Tensor, slope: float = 25.0) -> torch.Tensor:
-    """1.0 where ``x > 0`` else 0.0, differentiable through the fast-sigmoid surrogate."""
+    """1.0 where ``x > 0`` else 0.0, differentiable through the fast-sigmoid surrogate.
+
+    While ``torch.jit.trace`` records, the plain step is used: a Python autograd Function
+    cannot be saved in a TorchScript archive, and an archive is for inference."""
+    if torch.jit.is_tracing():
+        return (x > 0).to(x.dtype)
     return FastSigmoidSpike.apply(x, slope)
