@@ -28,8 +28,8 @@ def test_digits_on_golden_and_lava(digits, tmp_path):
     x, y = np.load(digits / "test_x.npy"), np.load(digits / "test_y.npy")
     float_accuracy = json.loads((digits / "meta.json").read_text())["accuracy"]
     out = str(tmp_path / "OUT")
-    result = compile_model(str(digits / "model.pt"), "loihi2", calibration=x[:64], out_dir=out)
-    offsets = result.manifest["reports"]["loihi2"]["threshold_offsets"]
+    compile_model(str(digits / "model.pt"), "loihi2", calibration=x[:64], out_dir=out)
+    offsets = json.loads((tmp_path / "OUT" / "loihi2" / "network.json").read_text())["threshold_offsets"]
     assert offsets["lif_1"]["shifted"] > 64 and offsets["lif_1"]["reset_rounding_max"] <= 0.5
     gold = run(out, x, "golden", record_state=True)
     assert abs(_accuracy(gold.output, y) - float_accuracy) <= 0.01

@@ -99,6 +99,18 @@ def test_voltage_saturates_at_24_bits():
     assert res.spikes["p"][0, :, 0].tolist() == [0, 0, 1]
 
 
+def test_start_holds_v_at_zero_then_sets_v_init_and_the_bias():
+    """bias_start k: bias 0 and v 0 before index k; at k v = v_init and the bias is on."""
+    pop = LifPopulation("p", 2, du=4095, dv=2048, vth=100, bias_mant=64, bias_exp=0, v_init=[640, -640])
+    spec = NetSpec([InputPort("x", 1)], [pop], [Connection("c", "x", "p", [[0], [0]])])
+    res = simulate(spec, _pulse(1, 5, at=()), record_uv=True, bias_start={"p": 2})
+    # index 2: v = 640 / 2 + 64 = 384; index 3: 192 + 64 = 256 (and -320 + 64 = -256, then -64)
+    assert res.v_trace["p"][0, :, 0].tolist() == [0, 0, 384, 256, 192]
+    assert res.v_trace["p"][0, :, 1].tolist() == [0, 0, -256, -64, 32]
+    res = simulate(spec, _pulse(1, 2, at=()), record_uv=True)         # started at index 0
+    assert res.v_trace["p"][0, :, 0].tolist() == [384, 256]
+
+
 def test_layer_chain_timing():
     # x -> a -> b -> c; each hop costs one step (Dense buffer), first spikes at 1, 2, 3
     pops = [LifPopulation(n, 1, du=4095, dv=4095, vth=0) for n in "abc"]

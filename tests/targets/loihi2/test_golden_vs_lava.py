@@ -76,10 +76,13 @@ def test_feedforward_sign_modes_weight_exp_bias_exp():
 
 
 def test_recurrent_network():
+    """Also an initial v per neuron (v_init, both signs) on the recurrent population."""
     rng = np.random.default_rng(11)
+    r = _pop(rng, "r", 40, 300, 100, 90)
+    r = LifPopulation("r", 40, r.du, r.dv, r.vth, r.bias_mant, r.bias_exp, v_init=rng.integers(-9000, 9000, 40))
     spec = NetSpec(
         [InputPort("x", 16)],
-        [_pop(rng, "r", 40, 300, 100, 90), _pop(rng, "o", 10, 4095, 400, 60)],
+        [r, _pop(rng, "o", 10, 4095, 400, 60)],
         [Connection("in", "x", "r", _w(rng, (40, 16), "mixed"), weight_exp=1),
          Connection("rr", "r", "r", _w(rng, (40, 40), "mixed", 0.6)),       # self
          Connection("ro", "r", "o", _w(rng, (10, 40), "excitatory")),
@@ -87,6 +90,7 @@ def test_recurrent_network():
     )
     gold = _compare(spec, _inputs(rng, 1, 60, 16, 0.25))
     assert gold.spikes["r"].sum() > 20 and gold.spikes["o"].sum() > 5
+    assert gold.spikes["r"][0, 0].any()                # v_init above vth << 6 fires at the first step
 
 
 def test_delay_dense_network():

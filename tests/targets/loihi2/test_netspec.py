@@ -16,7 +16,8 @@ def _good_spec(seed: int = 0) -> NetSpec:
         inputs=[InputPort("x", 6)],
         populations=[
             LifPopulation("h", 5, du=100, dv=4095, vth=131071,
-                          bias_mant=rng.integers(-4096, 4096, 5), bias_exp=[0, 1, 2, 6, 7]),
+                          bias_mant=rng.integers(-4096, 4096, 5), bias_exp=[0, 1, 2, 6, 7],
+                          v_init=[0, 64, -(2**23 - 1), 2**23 - 1, 5]),
             LifPopulation("o", 3, du=0, dv=0, vth=0),
         ],
         connections=[
@@ -41,6 +42,8 @@ def test_save_load_round_trip_and_deterministic_bytes(tmp_path):
     assert loaded.equals(spec)
     assert loaded.connections[1].delays is not None and loaded.connections[0].delays is None
     assert loaded.connections[2].sign_mode == "inhibitory"
+    assert loaded.populations[0].v_init.tolist() == [0, 64, -(2**23 - 1), 2**23 - 1, 5]
+    assert not loaded.populations[1].v_init.any()
     j2, n2 = loaded.save(tmp_path / "b")
     digest = lambda p: hashlib.sha256(p.read_bytes()).hexdigest()  # noqa: E731
     assert digest(j1) == digest(j2) and digest(n1) == digest(n2)
@@ -59,7 +62,7 @@ def test_validate_reports_every_range_violation():
         inputs=[InputPort("x", 2)],
         populations=[
             LifPopulation("h", 2, du=4096, dv=-1, vth=131072,
-                          bias_mant=[4096, -4097], bias_exp=[8, -1]),
+                          bias_mant=[4096, -4097], bias_exp=[8, -1], v_init=[2**23, 0]),
         ],
         connections=[
             Connection("mixed", "x", "h", [[-257, 3], [255, 0]], num_weight_bits=9,
@@ -78,7 +81,7 @@ def test_validate_reports_every_range_violation():
     for d in diags:
         by_node.setdefault(d.node, []).append(d.code)
         assert d.hint
-    assert sorted(by_node["h"]) == ["SNN428", "SNN428", "SNN429", "SNN430", "SNN431"]
+    assert sorted(by_node["h"]) == ["SNN428", "SNN428", "SNN429", "SNN430", "SNN431", "SNN439"]
     assert sorted(by_node["mixed"]) == ["SNN424", "SNN426", "SNN427"]
     assert by_node["exc"] == ["SNN432"]
     assert by_node["wrongsign"] == ["SNN424"]
