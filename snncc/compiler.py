@@ -115,7 +115,7 @@ def compile(  # noqa: A001 - the public verb
         # wall-clock seconds per pass: the one field that differs between identical compiles
         "timings": {f"{i:02d}_{r.name}": round(r.seconds, 6) for i, r in enumerate(records)},
         "resources": resource_summary(lowered),
-        "reports": context.reports,
+        "reports": context.reports,  # targets add theirs while emitting
         "notes": [n.render() for n in notes],
     }
     result = CompileResult(lowered, tgt.name, manifest["pipeline"], records, notes, manifest, context=context)
@@ -146,6 +146,8 @@ def compile(  # noqa: A001 - the public verb
                 manifest["artifacts"] = sorted(manifest["artifacts"] + written)
                 result.notes = result.notes + energy_notes
                 manifest["notes"] += [n.render() for n in energy_notes]
-            write_json(os.path.join(staging, "manifest.json"), manifest)
+            # the full core map is OUT/mapping.json; the manifest file keeps its summary
+            reports = {k: (v["summary"] if k == "mapping" else v) for k, v in context.reports.items()}
+            write_json(os.path.join(staging, "manifest.json"), {**manifest, "reports": reports})
         result.out_dir, result.artifacts = out_dir, manifest["artifacts"]
     return result

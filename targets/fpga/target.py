@@ -53,7 +53,7 @@ CAPABILITIES = Capabilities(
 TARGET = FpgaTarget(
     name="fpga",
     capabilities=CAPABILITIES,
-    default_pipeline="fold-batchnorm,fold-mpbn,simplify,discretize,quantize,prune,fold-fpga",
+    default_pipeline="fold-batchnorm,fold-mpbn,simplify,discretize,quantize,prune,fold-fpga,map-cores",
     description="event-driven FPGA engines (Verilog-2005), integer golden model, cycle simulator, iverilog RTL",
     backends={
         "golden": "snncc.targets.fpga.backends:run_golden_backend",

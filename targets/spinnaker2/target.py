@@ -67,7 +67,7 @@ CAPABILITIES = Capabilities(
 TARGET = SpiNNaker2Target(
     name="spinnaker2",
     capabilities=CAPABILITIES,
-    default_pipeline="fold-batchnorm,fold-mpbn,simplify,discretize,quantize,prune",
+    default_pipeline="fold-batchnorm,fold-mpbn,simplify,discretize,quantize,prune,map-cores",
     description="SpiNNaker 2 via py-spinnaker2 (netlist + generated runner), PE-level emulator",
     backends={"spinnaker2-emu": "snncc.targets.spinnaker2.backends:run_emulator"},
 )

@@ -33,7 +33,7 @@ def compiled(request, paper, s2_compiled):
 def test_netlist_matches_the_schema_file(compiled):
     _, out, result = compiled
     assert sorted(result.artifacts) == sorted(
-        ["ir/graph.json", "ir/graph.npz", "spinnaker2/netlist.json", "spinnaker2/weights.npz",
+        ["ir/graph.json", "ir/graph.npz", "mapping.json", "spinnaker2/netlist.json", "spinnaker2/weights.npz",
          "spinnaker2/run_py_spinnaker2.py"])
     doc = json.loads((out / "spinnaker2" / "netlist.json").read_text())
     schema = json.loads(SCHEMA_PATH.read_text())
