@@ -29,7 +29,7 @@ from typing import Any, Mapping
 import numpy as np
 import torch
 
-from snncc.diagnostics import SnnccError
+from snncc.diagnostics import Diagnostic, SnnccError
 from snncc.ir import (
     IF, LIF, Affine, AvgPool2d, BatchNorm, BatchNormParams, Comparator, Conv1d, Conv2d, CubaLI,
     CubaLIF, Delay, Flatten, Graph, I, Input, LI, Linear, Node, Output, ResetMode, Scale, SpikingNeuron,
@@ -266,6 +266,11 @@ def export_step_onnx(graph: Graph, path: str | Path | None = None):
     """Build (and write to ``path`` when given) the one-step ONNX model of ``graph``."""
     from onnx import helper
 
+    held = [name for name, node in graph.items_of(SpikingNeuron) if node.refractory]
+    if held:  # the step model has no refractory counter state
+        raise SnnccError([Diagnostic("SNN520", f"refractory period of {graph.nodes[n].refractory} step(s) cannot be "
+                                     "exported as an ONNX step", node=n, hint="simulate it with snncc.runtime instead")
+                          for n in held])
     order, back_edges = evaluation_order(graph)
     shapes = infer_shapes(graph)
     e = _Emitter()

@@ -231,3 +231,18 @@ def test_unknown_node_kind_is_a_diagnostic():
     with pytest.raises(SnnccError) as info:
         export_step_onnx(graph)
     assert info.value.diagnostics[0].code == "SNN520" and "Mystery" in info.value.diagnostics[0].message
+
+
+def test_a_refractory_neuron_is_refused_naming_the_node():
+    import numpy as np
+    import pytest
+
+    from snncc.diagnostics import SnnccError
+    from snncc.ir import IF, Graph
+    from snncc.runtime.onnx_export import export_step_onnx
+
+    neuron = IF(r=np.ones(3), v_threshold=np.ones(3), v_reset=np.zeros(3), refractory=1)
+    with pytest.raises(SnnccError) as info:
+        export_step_onnx(Graph.sequential(neuron, names=["held"]))
+    (problem,) = info.value.diagnostics
+    assert problem.code == "SNN520" and problem.node == "held" and "refractory" in problem.message
