@@ -6,7 +6,10 @@
   precedes (columns: W' = W diag(s)), when the pair is private (one edge between them, no
   other consumer of the first, no other input of the second);
 - merge private consecutive Affine/Linear maps (W = W2 W1, b = W2 b1 + b2) when this does
-  not grow the parameter count (``merge_larger=true`` merges anyway).
+  not grow the parameter count (``merge_larger=true`` merges anyway);
+- turn an AvgPool2d next to a private Conv2d into a SumPool2d, dividing the convolution by
+  the kernel area (before the pool: weights and bias; after it: weights), so integer
+  weights stay integers through the pooling (quantize, every hardware target).
 Zero synapses are kept: dropping an edge can leave a node without input and changes nothing
 the simulator or a target computes.
 """
@@ -17,7 +20,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from snncc.ir import Affine, Edge, Flatten, Graph, Linear, Scale, infer_shapes
+from snncc.ir import Affine, AvgPool2d, Conv2d, Edge, Flatten, Graph, Linear, Scale, SumPool2d, infer_shapes
 from snncc.passbase import Pass, PassContext, PassResult
 
 from ._folding import bypass
@@ -32,9 +35,9 @@ class Simplify(Pass):
     merge_larger: bool = False
 
     def run(self, graph: Graph, ctx: PassContext) -> PassResult:
-        changes: dict[str, list[str]] = {"removed": [], "scale_folded": [], "merged": []}
+        changes: dict[str, list[str]] = {"removed": [], "scale_folded": [], "merged": [], "avgpool_to_sumpool": []}
         while True:
-            step = _identity(graph) or _scale(graph) or _merge(graph, self.merge_larger)
+            step = _identity(graph) or _scale(graph) or _merge(graph, self.merge_larger) or _avg_to_sum(graph)
             if step is None:
                 break
             graph, key, label = step
@@ -130,4 +133,28 @@ def _merge(graph: Graph, larger: bool) -> tuple[Graph, str, str] | None:
             (w2 @ b1 if b1 is not None else 0.0) + (b2 if b2 is not None else 0.0))
         merged = _dense(w2 @ w1, None if bias is None else np.asarray(bias, dtype=np.float64), first)
         return _rewire(graph, name, second_name, name, merged), "merged", f"{second_name}->{name}"
+    return None
+
+
+def _avg_to_sum(graph: Graph) -> tuple[Graph, str, str] | None:
+    for name, pool in graph.nodes.items():
+        if not isinstance(pool, AvgPool2d) or pool.quant is not None:
+            continue
+        area = pool.kernel_size[0] * pool.kernel_size[1]
+        ins, outs = graph.incoming(name), graph.outgoing(name)
+        if len(outs) == 1 and isinstance(graph.nodes[outs[0].dst], Conv2d) and _private(graph, name, outs[0].dst):
+            conv_name, before = outs[0].dst, False
+        elif len(ins) == 1 and isinstance(graph.nodes[ins[0].src], Conv2d) and _private(graph, ins[0].src, name):
+            conv_name, before = ins[0].src, True
+        else:
+            continue
+        conv = graph.nodes[conv_name]
+        if conv.quant is not None:
+            continue
+        bias = np.asarray(conv.bias) / area if before else conv.bias
+        new_conv = conv.replace(weight=np.asarray(conv.weight) / area, bias=bias)
+        summed = SumPool2d(kernel_size=pool.kernel_size, stride=pool.stride, padding=pool.padding, metadata=pool.metadata)
+        graph = graph.replace(nodes={n: (new_conv if n == conv_name else summed if n == name else v)
+                                     for n, v in graph.nodes.items()})
+        return graph, "avgpool_to_sumpool", f"{name}:{conv_name}"
     return None

@@ -110,3 +110,32 @@ def test_full_pipeline_on_bn_and_mpbn_network_is_exact():
     assert all(lowered.nodes[k].membrane_bn is None and lowered.nodes[k].is_shared("v_threshold") for k in ("n1", "n2"))
     c = compare(graph, lowered, spikes_in(in_shape, 8, p=0.5))
     assert c.mismatches == 0 and c.spikes > 50
+
+
+@pytest.mark.parametrize("pool_first", [False, True])
+def test_avgpool_next_to_a_conv_becomes_a_sumpool_with_the_area_in_the_conv(pool_first):
+    import torch
+
+    from snncc.ir import IF, AvgPool2d, Conv2d, Flatten, Graph, Input, SumPool2d
+    from snncc.passbase import PassContext
+    from snncc.passes.simplify import Simplify
+    from snncc.runtime import simulate
+
+    rng = np.random.default_rng(3)
+    pool = AvgPool2d(kernel_size=(2, 2), stride=(2, 2), padding=(1, 0))
+    conv = Conv2d(weight=rng.normal(size=(3, 2, 3, 3)), bias=rng.normal(size=3), input_shape=(2, 5, 3) if pool_first else (2, 8, 6))
+    chain = [pool, conv] if pool_first else [conv, pool]
+    shape = (2, 8, 6)
+    for node in chain:
+        shape = node.output_shape(shape)
+    n = int(np.prod(shape))
+    neuron = IF(r=np.ones(n), v_threshold=np.full(n, 0.3), v_reset=np.zeros(n))
+    graph = Graph.sequential(Input(shape=(2, 8, 6)), *chain, Flatten(input_shape=shape), neuron,
+                             names=["in", *(["pool", "conv"] if pool_first else ["conv", "pool"]), "flat", "n"])
+    result = Simplify().run(graph, PassContext())
+    assert result.modified and isinstance(result.graph.nodes["pool"], SumPool2d)
+    np.testing.assert_allclose(result.graph.nodes["conv"].weight, conv.weight / 4)
+    x = torch.from_numpy((rng.random((4, 6, 2, 8, 6)) < 0.5).astype(np.float64))
+    before, after = simulate(graph, x), simulate(result.graph, x)
+    np.testing.assert_allclose(after.states["n"]["v"].numpy(), before.states["n"]["v"].numpy(), atol=1e-12)
+    assert torch.equal(after.output, before.output)
