@@ -95,7 +95,7 @@ class Loihi2Target(Target):
 TARGET = Loihi2Target(
     name="loihi2",
     capabilities=CAPABILITIES,
-    default_pipeline="fold-batchnorm,fold-mpbn,simplify,discretize,quantize,prune",
+    default_pipeline="fold-batchnorm,fold-mpbn,simplify,discretize,quantize,prune,map-cores",
     description="Intel Loihi 2 via Lava: LIF processes, Dense/Sparse/DelayDense synapses, 8-bit weights",
     backends=_Backends(),
 )

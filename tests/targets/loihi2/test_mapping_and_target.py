@@ -51,7 +51,7 @@ def test_capabilities_pipeline_and_backends():
     assert caps.reset_modes == (ir.ResetMode.VALUE,) and caps.comparators == (ir.Comparator.GT,)
     assert caps.extra["decay_format"] == {"kind": "fraction", "bits": 12}
     assert caps.extra["resource_model"] == "loihi2"
-    assert target.default_pipeline == "fold-batchnorm,fold-mpbn,simplify,discretize,quantize,prune"
+    assert target.default_pipeline == "fold-batchnorm,fold-mpbn,simplify,discretize,quantize,prune,map-cores"
     assert {"golden", "lava"} <= set(target.backends)
 
 
