@@ -76,6 +76,15 @@ def _next_fold(layer: LayerSpec, max_wwidth: int) -> tuple[int, int] | None:
     return (pes[0], layer.simd) if pes else None
 
 
+def min_pe(layer: LayerSpec, max_depth: int) -> int:
+    """Smallest PE whose per-lane weight memory fits ``max_depth`` words (dense engines; a
+    conv engine's memories do not shrink with PE)."""
+    if layer.engine == "conv":
+        return 1
+    fitting = [d for d in divisors(layer.n_out) if (layer.n_out // d) * layer.n_cols <= max_depth]
+    return fitting[0] if fitting else layer.n_out
+
+
 def _active(spec: NetSpec, activity: float | list[float]) -> list[int]:
     rates = activity if isinstance(activity, list) else [activity] * len(spec.layers)
     return [max(0, math.ceil(r * l.n_cols)) for r, l in zip(rates, spec.layers)]
@@ -83,10 +92,10 @@ def _active(spec: NetSpec, activity: float | list[float]) -> list[int]:
 
 def fold(spec: NetSpec, target_cycles: int | None = None, budget: Resources | None = None,
          activity: float | list[float] = 1.0, max_wwidth: int = 36) -> FoldingResult:
-    """Start from PE = SIMD = 1; unfold the slowest engine until ``target_cycles`` is met
+    """Start from SIMD = 1 and the smallest PE whose weight memory fits; unfold the slowest engine until ``target_cycles`` is met
     (or, without a target, as far as ``budget`` allows). ``activity`` is the expected
     fraction of active inputs per engine (1.0 = worst case, every input spiking)."""
-    layers = [dataclasses.replace(l, pe=1, simd=1) for l in spec.layers]
+    layers = [dataclasses.replace(l, pe=min_pe(l, spec.max_mem_depth), simd=1) for l in spec.layers]
     active = _active(spec, activity)
     blocked: set[int] = set()
 

@@ -26,6 +26,7 @@ from snncc.ir import Affine, Conv1d, Conv2d, Flatten, Graph, Input, Linear, Outp
 from snncc.lowering import LayerGraph, Projection, layer_graph, schedule
 
 from . import contract as C
+from .folding import min_pe
 from .lower_neuron import DEFAULT_DECAY_BITS, NeuronParams, integral, neuron_params
 from .netspec import Conv2dGeometry, LayerSpec, NetSpec
 from .validate import required_acc_bits
@@ -171,6 +172,8 @@ def _layer(layers: LayerGraph, name: str, neuron: NeuronParams, w_default: int, 
         reset_value=neuron.reset_value, comparator=neuron.comparator, w_bits=w_bits, v_bits=v_bits,
         pe=int(fold.get("pe", 1)), simd=int(fold.get("simd", 1)), conv=geometry, recurrent=recurrent,
         engine=fold.get("engine", "conv" if conv is not None else "dense"))
+    if "pe" not in fold:  # before fold-fpga: the fewest PE lanes whose weight memories fit
+        spec = dataclasses.replace(spec, pe=min_pe(spec, NetSpec.max_mem_depth))
     if all(a.dtype.kind != "f" for a in (weights, recurrent) if a is not None):
         acc = max(C.ACC_BITS_RANGE[0], required_acc_bits(spec.engine_weights()))
         spec = dataclasses.replace(spec, acc_bits=min(acc, C.ACC_BITS_RANGE[1]))  # beyond: SNN405
