@@ -51,7 +51,7 @@ def ann_to_snn(
     per_channel: bool = False,
     dt: float = 1e-3,
 ) -> Graph:
-    """Convert a trained ReLU ANN (ONNX file or ModelProto) into an IF-neuron SNN graph.
+    """Convert a trained ReLU ANN (ONNX file, ModelProto or loaded OnnxModel) into an IF-neuron SNN graph.
 
     ``calibration`` is a batch of ANN inputs [N, *input_shape]; thresholds are balanced on
     its ``percentile`` of positive ReLU outputs, per layer or ``per_channel``.

@@ -8,11 +8,11 @@ from .nir_import import ImportResult
 
 def load_with_options(path: str, options) -> ImportResult:
     from .onnx_ann import ann_to_snn
-    from .onnx_model import check_supported, load_model
+    from .onnx_model import load_model
 
     problems = []
-    try:  # unsupported ops are reported whether or not calibration data was given
-        check_supported(load_model(path))
+    try:  # unsupported ops (load_model checks them) are reported whether or not calibration data was given
+        model = load_model(path)
     except SnnccError as exc:
         problems += exc.diagnostics
     if options.calibration is None:
@@ -20,7 +20,7 @@ def load_with_options(path: str, options) -> ImportResult:
                                    hint="pass --calibration X.npy with a few hundred typical inputs [N, *input_shape]"))
     if problems:
         raise SnnccError(problems)
-    graph = ann_to_snn(path, options.calibration, dt=options.dt or 1e-3)
+    graph = ann_to_snn(model, options.calibration, dt=options.dt or 1e-3)  # read and shape-inferred once
     note = Diagnostic("SNN109", "ANN converted to IF neurons (reset by subtraction, >=); feed the analog input as a "
                       "constant current every step and read the integrator outputs divided by t",
                       severity=Severity.NOTE)

@@ -54,9 +54,12 @@ class OnnxModel:
 
 
 def load_model(model_or_path: Any) -> OnnxModel:
+    """A checked :class:`OnnxModel` from a path or ModelProto (an OnnxModel is already one)."""
     import onnx
     from onnx import numpy_helper
 
+    if isinstance(model_or_path, OnnxModel):
+        return model_or_path
     if isinstance(model_or_path, (str, Path)):
         try:
             proto = onnx.load(str(model_or_path))
