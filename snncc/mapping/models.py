@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from snncc.diagnostics import Diagnostic, SnnccError
+from snncc.targets.spinnaker2.limits import SpiNNaker2Limits
 
 
 @dataclass(frozen=True)
@@ -89,11 +90,17 @@ class Loihi2Model(ResourceModel):
     routing: str = "axon"
 
 
+#: the SpiNNaker 2 target's chip limits and DTCM model: its sizes are the mapper's
+_S2 = SpiNNaker2Limits()
+
+
 @dataclass(frozen=True)
 class SpiNNaker2Model(ResourceModel):
+    """Sizes from :class:`snncc.targets.spinnaker2.limits.SpiNNaker2Limits` (sources there);
+    the placement grid and the board are the mapper's own."""
+
     name: str = "spinnaker2"
-    #: 152 application PEs, 148 usable by py-spinnaker2 (spinnaker2.md §1 [CODE]/[2ND])
-    cores_per_chip: int = 148
+    cores_per_chip: int = _S2.pes_per_chip
     #: [A] 37 usable QPEs of 4 PEs placed on an 8 x 5 grid; PEs of a QPE share a slot position
     mesh_shape: tuple[int, int] = (8, 5)
     pes_per_qpe: int = 4
@@ -105,34 +112,26 @@ class SpiNNaker2Model(ResourceModel):
     hexagonal_chips: bool = True
     #: [A] a chip-to-chip link costs like 8 on-chip hops
     chip_link_cost: float = 8.0
-    #: at most 256 neurons per PE: 8-bit target index (spinnaker2.md §3.3)
-    neurons_per_core: int = 256
-    #: DTCM per PE: 128 kB = 32 kB ITCM + 96 kB DTCM (spinnaker2.md §1 [CODE])
-    dtcm_bytes: int = 96 * 1024
-    #: multicast router entries per chip (spinnaker2.md §1 [CODE] n_router_entries)
-    router_entries: int = 16_384
+    #: the 8-bit target index of the synapse word
+    neurons_per_core: int = _S2.neurons_per_pe_delay
+    dtcm_bytes: int = _S2.dtcm_bytes
+    router_entries: int = _S2.router_entries_per_chip
     #: int8 weights (spinnaker2.md §3.2)
     weight_bits: int = 8
-    #: routing table, timer, global params, MPT info, log [INF] (same as targets/spinnaker2)
-    pe_fixed_bytes: int = 2048
-    #: master population table entry per source PE [INF]
-    mpt_entry_bytes: int = 12
-    #: synapse row header: 3 words (spinnaker2.md §3.2 [CODE])
-    row_header_bytes: int = 12
-    #: 16-bit synapse word of the delay models (spinnaker2.md §3.2)
-    delay_synapse_bytes: int = 2
-    #: no-delay models: word format not verified, one 32-bit word assumed (§3.2 [INF])
-    no_delay_synapse_bytes: int = 4
-    #: lif_conv2d: conv_params block besides the int8 kernel [INF]
-    conv_params_bytes: int = 64
-    #: float32 words per neuron: lif 5, lif_curr_exp 10 [INF from §3.1 params]
+    pe_fixed_bytes: int = _S2.pe_fixed_bytes
+    mpt_entry_bytes: int = _S2.mpt_entry_bytes
+    row_header_bytes: int = _S2.row_header_bytes
+    delay_synapse_bytes: int = _S2.delay_synapse_bytes
+    no_delay_synapse_bytes: int = _S2.no_delay_synapse_bytes
+    conv_params_bytes: int = _S2.conv_params_bytes
+    #: float32 words per neuron per IR neuron kind: lif or lif_curr_exp
     state_words: Mapping[str, int] = field(default_factory=lambda: {
-        "LIF": 5, "IF": 5, "LI": 5, "I": 5, "CubaLIF": 10, "CubaLI": 10})
-    #: input ring: slots x exc/inh x one word per neuron; delay models have 8 slots [INF]
-    ring_types: int = 2
-    delay_slots: int = 8
-    #: spike_list source: words per neuron [INF]
-    spike_list_words: int = 2
+        **dict.fromkeys(("LIF", "IF", "LI", "I"), _S2.lif_words_per_neuron),
+        **dict.fromkeys(("CubaLIF", "CubaLI"), _S2.curr_exp_words_per_neuron)})
+    #: input ring: slots x exc/inh x one word per neuron; delay models have delay_max + 1 slots
+    ring_types: int = _S2.ring_types
+    delay_slots: int = _S2.delay_max + 1
+    spike_list_words: int = _S2.spike_list_words_per_neuron
     #: steps of spike recording budgeted for layers that feed an Output (§3.3); 0 = none
     recording_steps: int = 0
     inputs_on_cores: bool = True
