@@ -37,6 +37,8 @@ WEIGHTED = (Affine, Linear, Conv1d, Conv2d)
 
 @dataclass(frozen=True, eq=False)
 class Activity:
+    #: the layer view counted on (its matrices are cached: reuse it, e.g. for the ANN comparison)
+    layers: LayerGraph
     cores: tuple[Core, ...]
     layout: Layout
     #: count name -> [B, T, C] (int64)
@@ -64,23 +66,23 @@ def weight_bits_of(layers: LayerGraph, projection: Projection, default: int) -> 
     return max(bits) if bits else default
 
 
-def structural_matrix(layers: LayerGraph, projection: Projection) -> np.ndarray:
-    """``[n_dst, n_src]`` bool: the connections the architecture has, zero weights included."""
-    graph = layers.graph
-    nodes = [graph.nodes[n] for n in projection.chain]
-    if all(isinstance(node, (Affine, Linear, Flatten, Scale)) for node in nodes):  # dense: every pair connected
-        return np.ones((layers.size(projection.dst), layers.size(projection.src)), dtype=bool)
-    for name in projection.chain:
-        node = graph.nodes[name]
+def structural_view(layers: LayerGraph) -> LayerGraph:
+    """The same projections with every weight and scale set to one: the nonzero entries of its
+    matrices are the connections the architecture has, zero weights included."""
+    def ones(_, node):
         if isinstance(node, WEIGHTED):
-            graph = graph.with_node(name, node.replace(weight=np.ones_like(node.weight)))
-        elif isinstance(node, Scale):
-            graph = graph.with_node(name, node.replace(scale=np.ones_like(node.scale)))
-    if graph is layers.graph:
-        return layers.matrix(projection) != 0
-    ones = layer_graph(graph)
-    match = next(p for p in ones.projections if (p.src, p.dst, p.chain) == (projection.src, projection.dst, projection.chain))
-    return ones.matrix(match) != 0
+            return node.replace(weight=np.ones_like(node.weight))
+        return node.replace(scale=np.ones_like(node.scale)) if isinstance(node, Scale) else node
+
+    return LayerGraph(layers.graph.map_nodes(ones), layers.populations, layers.projections)
+
+
+def structural_fan_in(layers: LayerGraph, ones: LayerGraph, projection: Projection) -> np.ndarray:
+    """``[n_dst]`` structural synapses into each destination neuron (``ones``: the
+    :func:`structural_view` of ``layers``)."""
+    if all(isinstance(layers.graph.nodes[n], (Affine, Linear, Flatten, Scale)) for n in projection.chain):
+        return np.full(layers.size(projection.dst), layers.size(projection.src))  # dense: every pair connected
+    return np.asarray((ones.sparse_matrix(projection) != 0).sum(axis=1)).reshape(-1)
 
 
 def constant_drive(layers: LayerGraph, name: str) -> np.ndarray:
@@ -107,6 +109,7 @@ def count_activity(graph, x: np.ndarray, spikes: dict[str, np.ndarray], *, weigh
     counts = {k: np.zeros((batch, steps, n_cores), dtype=np.int64) for k in COUNTS}
     default_bits, state = weight_bits or 32, state_bits or 32
     ew, ns = hop_matrices(cores, layout)
+    ones = structural_view(layers)  # its matrices are built only for chains that are not dense
     notes: list[str] = []
 
     def activity_of(name: str) -> np.ndarray:
@@ -133,15 +136,15 @@ def count_activity(graph, x: np.ndarray, spikes: dict[str, np.ndarray], *, weigh
         source = activity_of(projection.src)
         binary = bool(np.isin(source, (0, 1)).all())
         nonzero = (source != 0).reshape(batch * steps, -1).astype(np.float64)
-        deployed = layers.matrix(projection) != 0  # [n_dst, n_src]
+        deployed = (layers.sparse_matrix(projection) != 0).astype(np.float64)  # sparse [n_dst, n_src]
         dst_hot, src_hot = one_hot(projection.dst), one_hot(projection.src)
-        fanout = deployed.T.astype(np.float64) @ dst_hot  # [n_src, C] synapses into each core
+        fanout = deployed.T @ dst_hot  # [n_src, C] synapses into each core
         reach = (fanout > 0).astype(np.float64)
         synops = (nonzero @ fanout).reshape(batch, steps, n_cores).round().astype(np.int64)
         counts["synops_ac" if binary else "synops_mac"] += synops
         bits_of[projection.name] = bits = weight_bits_of(layers, projection, default_bits)
         counts["mem_read_bits_weight"] += synops * bits
-        structural = structural_matrix(layers, projection).sum(axis=1).astype(np.float64) @ dst_hot
+        structural = structural_fan_in(layers, ones, projection).astype(np.float64) @ dst_hot
         counts["synops_dense"] += structural.round().astype(np.int64)[None, None, :]
         counts["messages_in"] += (nonzero @ reach).reshape(batch, steps, n_cores).round().astype(np.int64)
         own = src_hot.argmax(axis=1)  # source neuron -> its core row (only where src_hot has a 1)
@@ -171,4 +174,4 @@ def count_activity(graph, x: np.ndarray, spikes: dict[str, np.ndarray], *, weigh
         if isinstance(node, SpikingNeuron) and name in spikes:
             fired = np.asarray(spikes[name]).reshape(batch * steps, -1).astype(np.float64)
             counts["spikes_out"] += (fired @ hot).reshape(batch, steps, n_cores).round().astype(np.int64)
-    return Activity(tuple(cores), layout, counts, bits_of, state, tuple(dict.fromkeys(notes)))
+    return Activity(layers, tuple(cores), layout, counts, bits_of, state, tuple(dict.fromkeys(notes)))

@@ -19,8 +19,6 @@ import math
 
 import numpy as np
 
-from snncc.lowering import layer_graph
-
 from .activity import WEIGHTED, Activity
 from .tables import CostTable
 
@@ -51,8 +49,8 @@ def compare(table: CostTable, activity: Activity, graph, bits: int | None) -> di
     snn_compute = total("synops_ac") * add + total("synops_mac") * (mult + add) + updates * (mult + add)
     snn_bits = (total("mem_read_bits_weight") + total("mem_read_bits_state") + total("mem_write_bits_state")
                 + total("spikes_out"))
-    layers = layer_graph(graph)
-    macs = sum(int(np.count_nonzero(layers.matrix(p))) for p in layers.projections if p.dst in layers.neurons())
+    layers = activity.layers  # the view the activity was counted on: its matrices are already built
+    macs = sum(layers.sparse_matrix(p).count_nonzero() for p in layers.projections if p.dst in layers.neurons())
     weights = sum(int(np.count_nonzero(node.weight)) for _, node in graph.items_of(WEIGHTED))
     neurons = sum(layers.size(n) for n in layers.neurons())
     ann_compute = macs * (mult + add) + neurons * add
