@@ -18,6 +18,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -53,14 +54,51 @@ def encode_spikes(images: np.ndarray, steps: int) -> np.ndarray:
     return (np.diff(counts, axis=1) > 0).astype(np.float32)
 
 
-def spike_counts(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    return model(x).sum(1)
+Run = Callable[[nn.Module, torch.Tensor], torch.Tensor]
 
 
-def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
+def forward(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """Output spikes [B, T, 10] for inputs [B, T, 64]: snncc.nn models run whole sequences."""
+    return model(x)
+
+
+def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, run: Run = forward) -> float:
     model.eval()
     with torch.no_grad():
-        return float((spike_counts(model, x).argmax(1) == y).float().mean())
+        return float((run(model, x).sum(1).argmax(1) == y).float().mean())
+
+
+def train_epoch(model: nn.Module, run: Run, x: torch.Tensor, y: torch.Tensor, optimiser: torch.optim.Optimizer,
+                batch_size: int, generator: torch.Generator) -> float:
+    """One pass over (x, y) in a seeded random order; the output spike counts act as logits.
+    Returns the mean loss."""
+    loss_fn = nn.CrossEntropyLoss()
+    order = torch.randperm(len(x), generator=generator)
+    total = 0.0
+    for i in range(0, len(order), batch_size):
+        idx = order[i : i + batch_size]
+        loss = loss_fn(run(model, x[idx]).sum(1), y[idx])
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+        total += loss.item() * len(idx)
+    return total / len(x)
+
+
+def save_results(out: Path, saved_model: object, x_te: torch.Tensor, y_te: torch.Tensor, *, accuracy: float,
+                 dt: float, steps: int, epochs: int, seed: int, seconds: float, arch: str) -> dict:
+    """model.pt (``saved_model``: the module or its state dict), test_x.npy, test_y.npy and meta.json."""
+    out.mkdir(parents=True, exist_ok=True)
+    torch.save(saved_model, out / "model.pt")
+    np.save(out / "test_x.npy", x_te.numpy().astype(np.float32))
+    np.save(out / "test_y.npy", y_te.numpy().astype(np.int64))
+    meta = {
+        "dt": float(dt), "T": steps, "encoding": "spikes", "readout": "spike_count", "accuracy": accuracy,
+        "input_shape": [64], "n_test": len(y_te), "epochs": epochs, "seed": seed,
+        "train_seconds": round(seconds, 2), "arch": arch,
+    }
+    (out / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
+    return meta
 
 
 def recalibrate(model: nn.Module, x: torch.Tensor, batch_size: int) -> None:
@@ -91,7 +129,6 @@ def train(out: Path, epochs: int = 30, steps: int = 16, seed: int = 0, lr: float
     model = _build()
     optimiser = torch.optim.Adam(model.parameters(), lr=lr)
     generator = torch.Generator().manual_seed(seed)
-    loss_fn = nn.CrossEntropyLoss()
     for epoch in range(epochs):
         if epoch == epochs - freeze_epochs:
             recalibrate(model, x_tr, batch_size)
@@ -104,30 +141,11 @@ def train(out: Path, epochs: int = 30, steps: int = 16, seed: int = 0, lr: float
             for layer in model.modules():
                 if isinstance(layer, snn.MPBNLIF):
                     layer.eval()
-        order = torch.randperm(len(x_tr), generator=generator)
-        total = 0.0
-        for i in range(0, len(order), batch_size):
-            idx = order[i : i + batch_size]
-            loss = loss_fn(spike_counts(model, x_tr[idx]), y_tr[idx])  # counts act as logits
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-            total += loss.item() * len(idx)
-        print(f"epoch {epoch + 1:3d}  loss {total / len(x_tr):.4f}", file=sys.stderr)
-    acc = accuracy(model, x_te, y_te)
-    seconds = time.perf_counter() - start
-    out.mkdir(parents=True, exist_ok=True)
-    model.eval()
-    torch.save(model, out / "model.pt")
-    np.save(out / "test_x.npy", x_te.numpy().astype(np.float32))
-    np.save(out / "test_y.npy", y_te.numpy().astype(np.int64))
-    meta = {
-        "dt": float(model.dt), "T": steps, "encoding": "spikes", "readout": "spike_count", "accuracy": acc,
-        "input_shape": [64], "n_test": len(y_te), "epochs": epochs, "seed": seed,
-        "train_seconds": round(seconds, 2), "arch": "examples/digits/model.py:build",
-    }
-    (out / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
-    return meta
+        loss = train_epoch(model, forward, x_tr, y_tr, optimiser, batch_size, generator)
+        print(f"epoch {epoch + 1:3d}  loss {loss:.4f}", file=sys.stderr)
+    acc = accuracy(model, x_te, y_te)  # leaves the model in eval mode, as it is saved
+    return save_results(out, model, x_te, y_te, accuracy=acc, dt=model.dt, steps=steps, epochs=epochs, seed=seed,
+                        seconds=time.perf_counter() - start, arch="examples/digits/model.py:build")
 
 
 def main(argv: list[str] | None = None) -> int:
