@@ -31,6 +31,11 @@ def int_range(bits: int) -> tuple[int, int]:
     return -(1 << (bits - 1)), (1 << (bits - 1)) - 1
 
 
+def signed_bits(lo: int, hi: int) -> int:
+    """Two's complement width that holds ``lo`` and ``hi`` (the inverse of :func:`int_range`)."""
+    return max(hi.bit_length(), (-lo - 1).bit_length() if lo < 0 else 0) + 1
+
+
 def saturate(x: np.ndarray, bits: int) -> np.ndarray:
     lo, hi = int_range(bits)
     return np.clip(x, lo, hi)

@@ -29,7 +29,6 @@ from . import contract as C
 from .folding import min_pe
 from .lower_neuron import DEFAULT_DECAY_BITS, NeuronParams, integral, neuron_params
 from .netspec import Conv2dGeometry, LayerSpec, NetSpec
-from .validate import required_acc_bits
 
 #: node.metadata key the fold-fpga pass writes: {"pe": int, "simd": int, "engine": str}
 FOLD_KEY = "fpga"
@@ -137,8 +136,7 @@ def _declared_weight_bits(layers: LayerGraph, chains: list[Projection], default:
 def _signed_bits(values: np.ndarray) -> int:
     if values.dtype.kind == "f" or values.size == 0:
         return 0
-    lo, hi = int(values.min()), int(values.max())
-    return max(hi.bit_length(), (-lo - 1).bit_length() if lo < 0 else 0) + 1
+    return C.signed_bits(int(values.min()), int(values.max()))
 
 
 def _layer(layers: LayerGraph, name: str, neuron: NeuronParams, w_default: int, v_bits: int,
@@ -175,7 +173,7 @@ def _layer(layers: LayerGraph, name: str, neuron: NeuronParams, w_default: int, 
     if "pe" not in fold:  # before fold-fpga: the fewest PE lanes whose weight memories fit
         spec = dataclasses.replace(spec, pe=min_pe(spec, NetSpec.max_mem_depth))
     if all(a.dtype.kind != "f" for a in (weights, recurrent) if a is not None):
-        acc = max(C.ACC_BITS_RANGE[0], required_acc_bits(spec.engine_weights()))
+        acc = max(C.ACC_BITS_RANGE[0], C.signed_bits(*spec.synaptic_range()))
         spec = dataclasses.replace(spec, acc_bits=min(acc, C.ACC_BITS_RANGE[1]))  # beyond: SNN405
     return spec
 

@@ -109,6 +109,33 @@ class LayerSpec:
     def leak_params(self) -> np.ndarray:
         return self._per_neuron(self.leak.param if self.leak.kind != "none" else 0)
 
+    def synaptic_range(self) -> tuple[int, int]:
+        """(lowest, highest) synaptic sum one neuron can reach in a step (all its negative or
+        all its positive weights at once): what the accumulator must hold."""
+        neg, pos = self.synaptic_row_sums()
+        return int(neg.min(initial=0)), int(pos.max(initial=0))
+
+    def synaptic_row_sums(self) -> tuple[np.ndarray, np.ndarray]:
+        """:func:`row_sums` of :meth:`engine_weights`; a conv layer's without building the dense
+        matrix (neuron (co, y, x) sums the kernel taps whose input pixel lies inside the image)."""
+        if self.conv is None:
+            return row_sums(self.engine_weights())
+        w = np.asarray(self.weights, dtype=np.int64)
+        _, _, kh, kw = w.shape
+        _, h, wd = self.conv.in_shape
+        (sh, sw), (ph, pw) = self.conv.stride, self.conv.padding
+        _, ho, wo = self.out_shape
+        iy = np.arange(ho)[:, None] * sh - ph + np.arange(kh)  # (ho, kh)
+        ix = np.arange(wo)[:, None] * sw - pw + np.arange(kw)  # (wo, kw)
+        inside = (((iy >= 0) & (iy < h))[:, None, :, None]
+                  & ((ix >= 0) & (ix < wd))[None, :, None, :]).astype(np.int64)  # (ho, wo, kh, kw)
+        neg, pos = (np.einsum("yxab,cab->cyx", inside, part.sum(axis=1)).reshape(-1)
+                    for part in (np.minimum(w, 0), np.maximum(w, 0)))
+        if self.recurrent is not None:
+            rec_neg, rec_pos = row_sums(self.recurrent)
+            neg, pos = neg + rec_neg, pos + rec_pos
+        return neg, pos
+
     def dense_weights(self) -> np.ndarray:
         """(N_out, N_in) int64 connectivity; conv lowered with zero padding."""
         w = np.asarray(self.weights, dtype=np.int64)
@@ -127,6 +154,12 @@ class LayerSpec:
                         if 0 <= iy < h and 0 <= ix < wd:
                             dense[:, y, x, :, iy, ix] = w[:, :, dy, dx]
         return dense.reshape(cout * ho * wo, cin * h * wd)
+
+
+def row_sums(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: the sum of its negative and the sum of its positive entries."""
+    m = np.asarray(matrix, dtype=np.int64)
+    return np.minimum(m, 0).sum(axis=1), np.maximum(m, 0).sum(axis=1)
 
 
 @dataclass(frozen=True, eq=False)

@@ -13,7 +13,7 @@ import numpy as np
 from snncc.diagnostics import Diagnostic
 
 from . import contract as C
-from .netspec import LayerSpec, NetSpec
+from .netspec import LayerSpec, NetSpec, row_sums
 
 
 def _range_diag(code: str, layer: str, what: str, values: np.ndarray, bits: int,
@@ -122,15 +122,12 @@ def _check_values(l: LayerSpec) -> list[Diagnostic]:
     out += _range_diag("SNN403", l.name, "bias", l.biases(), l.v_bits, hint)
     out += _range_diag("SNN403", l.name, "reset_value", np.array([l.reset_value]), l.v_bits, hint)
     if not out:  # acc bound only meaningful on in-range weights
-        dense = l.engine_weights()
-        pos = int(np.where(dense > 0, dense, 0).sum(axis=1).max(initial=0))
-        neg = int(np.where(dense < 0, dense, 0).sum(axis=1).min(initial=0))
+        neg, pos = l.synaptic_range()
         lo, hi = C.int_range(l.acc_bits)
         if pos > hi or neg < lo:
-            need = required_acc_bits(dense)
             out.append(Diagnostic(
                 "SNN405", f"synaptic sum can reach [{neg}, {pos}], beyond the {l.acc_bits}-bit "
-                "accumulator", node=l.name, hint=f"set acc_bits >= {need}"))
+                "accumulator", node=l.name, hint=f"set acc_bits >= {C.signed_bits(neg, pos)}"))
     return out
 
 
@@ -208,8 +205,7 @@ def validate_netspec(spec: NetSpec) -> list[Diagnostic]:
 
 
 def required_acc_bits(dense: np.ndarray) -> int:
-    """Smallest signed accumulator width that holds every partial synaptic sum."""
-    dense = np.asarray(dense, dtype=np.int64)
-    pos = int(np.where(dense > 0, dense, 0).sum(axis=1).max(initial=0))
-    neg = int(np.where(dense < 0, dense, 0).sum(axis=1).min(initial=0))
-    return max(pos.bit_length(), (-neg - 1).bit_length() if neg < 0 else 0) + 1
+    """Smallest signed accumulator width that holds every partial synaptic sum of the
+    (N_out, N_cols) matrix ``dense``."""
+    neg, pos = row_sums(dense)
+    return C.signed_bits(int(neg.min(initial=0)), int(pos.max(initial=0)))

@@ -92,3 +92,22 @@ def test_conv_engine_limits():
     assert [d.code for d in NetSpec(50, (LayerSpec(**bad_pad),)).validate()] == ["SNN404"]
     dense = _layer(engine="conv")
     assert "SNN408" in [d.code for d in NetSpec(6, (dense,)).validate()]
+
+
+@pytest.mark.parametrize("geometry, recurrent", [
+    (((2, 9, 9), (2, 2), (1, 1)), False), (((3, 5, 4), (1, 1), (0, 0)), False),
+    (((2, 6, 7), (1, 2), (2, 1)), True)], ids=["strided-padded", "unpadded", "recurrent-dense-engine"])
+def test_conv_synaptic_range_equals_the_dense_matrix_rows(geometry, recurrent):
+    from snncc.targets.fpga.netspec import Conv2dGeometry
+
+    rng = np.random.default_rng(0)
+    geo = Conv2dGeometry(*geometry)
+    w = rng.integers(-8, 8, (4, geo.in_shape[0], 3, 3))
+    layer = LayerSpec("c", w, threshold=5, conv=geo)
+    if recurrent:
+        layer = LayerSpec("c", w, threshold=5, conv=geo, recurrent=rng.integers(-8, 8, (layer.n_out, layer.n_out)))
+    dense = layer.engine_weights()
+    neg, pos = layer.synaptic_row_sums()
+    np.testing.assert_array_equal(neg, np.where(dense < 0, dense, 0).sum(axis=1))
+    np.testing.assert_array_equal(pos, np.where(dense > 0, dense, 0).sum(axis=1))
+    assert layer.synaptic_range() == (neg.min(), pos.max())
