@@ -80,7 +80,9 @@ def structural_view(layers: LayerGraph) -> LayerGraph:
 def structural_fan_in(layers: LayerGraph, ones: LayerGraph, projection: Projection) -> np.ndarray:
     """``[n_dst]`` structural synapses into each destination neuron (``ones``: the
     :func:`structural_view` of ``layers``)."""
-    if all(isinstance(layers.graph.nodes[n], (Affine, Linear, Flatten, Scale)) for n in projection.chain):
+    nodes = [layers.graph.nodes[n] for n in projection.chain]
+    if any(isinstance(node, (Affine, Linear)) for node in nodes) and \
+            all(isinstance(node, (Affine, Linear, Flatten, Scale)) for node in nodes):
         return np.full(layers.size(projection.dst), layers.size(projection.src))  # dense: every pair connected
     return np.asarray((ones.sparse_matrix(projection) != 0).sum(axis=1)).reshape(-1)
 

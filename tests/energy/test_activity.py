@@ -56,3 +56,20 @@ def test_graded_input_counts_multiply_accumulates_and_bias_makes_neurons_active(
     act = count_activity(graph, x, SPIKES, weight_bits=None, state_bits=None)
     assert act.per_inference("synops_mac").tolist() == [5, 0] and act.per_inference("synops_ac").tolist() == [0, 1]
     assert act.per_inference("neuron_updates_active").tolist()[0] == 6  # a2 now has a bias: active every step
+
+
+def test_an_elementwise_projection_is_one_structural_synapse_per_neuron():
+    """Input -> Scale -> LIF and Input -> LIF directly: neuron i hears input i only, so the
+    dense count is one synapse per neuron and step, not all-to-all (a zero scale still counts)."""
+    from energy_kit import lif
+
+    from snncc.ir import Graph, Input, Scale
+
+    x, silent = np.ones((1, 2, 3)), {"a": np.zeros((1, 2, 3), np.uint8)}
+    scaled = Graph.sequential(Input(shape=(3,)), Scale(scale=np.array([1.0, 0.0, 2.0])), lif(3),
+                              names=["input", "s", "a"], dt=1e-3)
+    act = count_activity(scaled, x, silent, weight_bits=None, state_bits=None)
+    assert act.per_inference("synops_dense").tolist() == [3 * 2] and act.per_inference("synops_ac").tolist() == [2 * 2]
+    direct = Graph.sequential(Input(shape=(3,)), lif(3), names=["input", "a"], dt=1e-3)
+    act = count_activity(direct, x, silent, weight_bits=None, state_bits=None)
+    assert act.per_inference("synops_dense").tolist() == [3 * 2] and act.per_inference("synops_ac").tolist() == [3 * 2]
