@@ -1,12 +1,18 @@
 """Shared check of the library-converter tests: the reference simulation of an imported
-graph against the library's own spikes, layer by layer."""
+graph against the library's own spikes, layer by layer. Also makes the shared helpers
+(frontend_kit.py) importable: tests/ has no packages."""
 from __future__ import annotations
+
+import os
+import sys
 
 import pytest
 import torch
 
 from snncc import ir
 from snncc.runtime import simulate
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 
 def spiking_layers(graph: ir.Graph) -> list[str]:

@@ -4,23 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 from click.testing import CliRunner
+from frontend_kit import export_onnx
 from torch import nn
 
 from snncc.cli import main
 
 
-def export(module: nn.Module, shape, path) -> str:
-    torch.onnx.export(module.eval(), torch.zeros(shape), str(path), opset_version=17, dynamo=False,
-                      input_names=["input"])
-    return str(path)
-
-
 @pytest.mark.parametrize("with_calibration", [True, False])
 def test_onnx_op_outside_the_list_is_one_line_with_its_index(tmp_path, with_calibration):
-    path = export(nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(36, 3)),
-                  (1, 1, 8, 8), tmp_path / "maxpool.onnx")
+    path = export_onnx(nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(36, 3)),
+                       (1, 1, 8, 8), tmp_path / "maxpool.onnx")
     args = ["compile", path, "-o", str(tmp_path / "out")]
     if with_calibration:
         np.save(tmp_path / "cal.npy", np.random.default_rng(0).random((8, 1, 8, 8), dtype=np.float32))

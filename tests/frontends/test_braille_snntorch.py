@@ -7,10 +7,9 @@ import importlib.util
 import os
 
 import pytest
-import snntorch as snt
 import torch
 from click.testing import CliRunner
-from snntorch import utils as snt_utils
+from frontend_kit import run_snntorch
 
 from snncc import ir
 from snncc.cli import main
@@ -26,19 +25,6 @@ def snntorch_model(factory: str, state_dict: str) -> torch.nn.Module:
     model = getattr(module, factory)()
     model.load_state_dict(torch.load(state_dict, map_location="cpu", weights_only=True))
     return model.eval()
-
-
-def run_snntorch(model, x) -> list[torch.Tensor]:
-    neurons = [m for m in model.modules() if isinstance(m, snt.SpikingNeuron)]
-    record = {id(m): [] for m in neurons}
-    hooks = [m.register_forward_hook(lambda m, i, out: record[id(m)].append(out)) for m in neurons]
-    snt_utils.reset(model)
-    with torch.no_grad():
-        for t in range(x.shape[1]):
-            model(x[:, t])
-    for hook in hooks:
-        hook.remove()
-    return [torch.stack(record[id(m)], 1) for m in neurons]
 
 
 @pytest.mark.parametrize("name, factory", [("noDelay_noBias_ref_subtract", "nobias_subtract"),

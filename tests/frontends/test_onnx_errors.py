@@ -5,16 +5,11 @@ import numpy as np
 import onnx
 import pytest
 import torch
+from frontend_kit import export_onnx
 from torch import nn
 
 from snncc.diagnostics import SnnccError
 from snncc.frontends.onnx_ann import ann_to_snn
-
-
-def export(module: nn.Module, shape, path) -> str:
-    torch.onnx.export(module.eval(), torch.zeros(shape), str(path), opset_version=17, dynamo=False,
-                      input_names=["input"])
-    return str(path)
 
 
 def index_of(path: str, op_type: str) -> tuple[int, str]:
@@ -24,8 +19,8 @@ def index_of(path: str, op_type: str) -> tuple[int, str]:
 
 
 def test_maxpool_is_snn120_with_op_name_and_index(tmp_path):
-    path = export(nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(36, 3)),
-                  (1, 1, 8, 8), tmp_path / "maxpool.onnx")
+    path = export_onnx(nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(36, 3)),
+                       (1, 1, 8, 8), tmp_path / "maxpool.onnx")
     with pytest.raises(SnnccError) as info:
         ann_to_snn(path, np.zeros((4, 1, 8, 8)))
     index, name = index_of(path, "MaxPool")
@@ -44,7 +39,7 @@ def test_every_unsupported_op_is_reported_at_once(tmp_path):
         def forward(self, x):
             return torch.sigmoid(self.fc(self.lstm(x)[0][:, -1]))
 
-    path = export(Recurrent(), (1, 3, 5), tmp_path / "lstm.onnx")
+    path = export_onnx(Recurrent(), (1, 3, 5), tmp_path / "lstm.onnx")
     with pytest.raises(SnnccError) as info:
         ann_to_snn(path, np.zeros((2, 3, 5)))
     found = {d.message.split("'")[1]: d for d in info.value.diagnostics}
@@ -55,15 +50,15 @@ def test_every_unsupported_op_is_reported_at_once(tmp_path):
 
 
 def test_unsupported_attribute_is_snn121(tmp_path):
-    path = export(nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.AvgPool2d(2, ceil_mode=True), nn.Flatten()),
-                  (1, 1, 7, 7), tmp_path / "ceil.onnx")
+    path = export_onnx(nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.AvgPool2d(2, ceil_mode=True), nn.Flatten()),
+                       (1, 1, 7, 7), tmp_path / "ceil.onnx")
     with pytest.raises(SnnccError) as info:
         ann_to_snn(path, np.ones((3, 1, 7, 7)))
     assert info.value.diagnostics[0].code == "SNN121" and "AveragePool" in info.value.diagnostics[0].message
 
 
 def test_calibration_with_the_wrong_shape_is_snn122(tmp_path):
-    path = export(nn.Sequential(nn.Flatten(), nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2)), (1, 4), tmp_path / "mlp.onnx")
+    path = export_onnx(nn.Sequential(nn.Flatten(), nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2)), (1, 4), tmp_path / "mlp.onnx")
     with pytest.raises(SnnccError) as info:
         ann_to_snn(path, np.zeros((10, 5)))
     assert info.value.diagnostics[0].code == "SNN122" and "(10, 5)" in info.value.diagnostics[0].message

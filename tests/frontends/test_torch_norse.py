@@ -7,6 +7,7 @@ from __future__ import annotations
 import norse.torch as norse
 import pytest
 import torch
+from frontend_kit import linear, random_spikes
 from norse.torch.functional.reset import reset_subtract
 from torch import nn
 
@@ -15,16 +16,8 @@ from snncc.diagnostics import SnnccError
 from snncc.frontends.torch_layers import model_layers, module_to_graph
 from snncc.runtime import simulate
 
-B, T = 4, 50
 P = norse.LIFParameters
 t = torch.tensor
-
-
-def linear(n_in, n_out, gain):
-    layer = nn.Linear(n_in, n_out)
-    with torch.no_grad():
-        layer.weight.mul_(gain)
-    return layer
 
 
 def norse_layers(model) -> list[nn.Module]:
@@ -89,7 +82,7 @@ SEQUENCES = {
 
 def check(model, shape, outputs, agreement):
     torch.manual_seed(2)
-    x = (torch.rand(B, T, *shape) < 0.3).float()
+    x = random_spikes(shape)
     graph = module_to_graph(model, shape, dt=1e-3)
     library = outputs(model, x)
     spiking = [out for out, m in zip(library, norse_layers(model)) if not isinstance(m, (norse.LICell, norse.LI,

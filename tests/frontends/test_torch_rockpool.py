@@ -7,6 +7,7 @@ import snncc.frontends.torch_rockpool  # noqa: F401 - first: keeps rockpool from
 
 import pytest
 import torch
+from frontend_kit import random_spikes
 from rockpool.nn.combinators import Sequential
 from rockpool.nn.modules import LIFBitshiftTorch, LIFTorch, LinearTorch
 from torch import nn
@@ -17,11 +18,10 @@ from snncc.frontends.torch_file import load_with_options
 from snncc.frontends.torch_layers import module_to_graph
 from snncc.loading import LoadOptions
 
-B, T = 4, 50
-
 ARCH = '''
 import snncc.frontends.torch_rockpool
 import torch
+from frontend_kit import random_spikes
 from rockpool.nn.combinators import Sequential
 from rockpool.nn.modules import LIFTorch, LinearTorch
 
@@ -56,7 +56,7 @@ def run_rockpool(model, x) -> list[torch.Tensor]:
 
 def test_graph_reproduces_rockpool(agreement):
     model = build()
-    x = (torch.rand(B, T, 20) < 0.3).float()
+    x = random_spikes((20,))
     graph = module_to_graph(model, (20,), dt=1e-3)
     fractions = agreement(graph, x, run_rockpool(model, x))
     assert all(f == 1.0 for f in fractions.values()), fractions
@@ -86,6 +86,6 @@ def test_state_dict_loads_with_arch(tmp_path, agreement):
     torch.save(model.state_dict(), tmp_path / "model.pt")
     graph = load_with_options(str(tmp_path / "model.pt"), LoadOptions(arch=f"{arch}:build")).graph
     assert graph.dt == 1e-3  # the layers' own dt
-    x = (torch.rand(B, T, 20) < 0.3).float()
+    x = random_spikes((20,))
     fractions = agreement(graph, x, run_rockpool(model, x))
     assert all(f == 1.0 for f in fractions.values()), fractions

@@ -8,6 +8,7 @@ import sinabs.activation as sa
 import sinabs.layers as sl
 import torch
 from click.testing import CliRunner
+from frontend_kit import B, T, linear, random_case
 from torch import nn
 
 from snncc import ir
@@ -18,15 +19,7 @@ from snncc.frontends.torch_layers import model_layers, module_to_graph
 from snncc.loading import LoadOptions
 from snncc.runtime import simulate
 
-B, T = 4, 50
 SINGLE = sa.SingleSpike
-
-
-def linear(n_in, n_out, gain):
-    layer = nn.Linear(n_in, n_out)
-    with torch.no_grad():
-        layer.weight.mul_(gain)
-    return layer
 
 
 def run_sinabs(model, x):
@@ -75,11 +68,7 @@ CASES = {"mlp": (mlp, (20,)), "recurrent": (recurrent, (20,)), "squeeze-conv": (
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_graph_reproduces_sinabs(case, agreement):
-    factory, shape = CASES[case]
-    torch.manual_seed(0)
-    model = factory().eval()
-    x = (torch.rand(B, T, *shape) < 0.3).float()
-    graph = module_to_graph(model, shape, dt=1e-3)
+    model, x, graph = random_case(*CASES[case], seed=0)
     library = run_sinabs(model, x)
     layers = [m for _, m in model_layers(model) if isinstance(m, sl.StatefulLayer)]
     spiking = [out for out, m in zip(library, layers) if not isinstance(m, sl.ExpLeak)]

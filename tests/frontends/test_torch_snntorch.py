@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 import snntorch as snt
 import torch
+from frontend_kit import linear, random_case, run_snntorch
 from snntorch import utils as snt_utils
 from torch import nn
 
@@ -15,29 +16,6 @@ from snncc.diagnostics import SnnccError
 from snncc.frontends.library_neurons import APPROXIMATION
 from snncc.frontends.torch_layers import module_to_graph
 from snncc.runtime import simulate
-
-B, T = 4, 50
-
-
-def linear(n_in, n_out, gain=2.0, bias=True):
-    layer = nn.Linear(n_in, n_out, bias=bias)
-    with torch.no_grad():
-        layer.weight.mul_(gain)
-    return layer
-
-
-def run_snntorch(model: nn.Module, x: torch.Tensor) -> list[torch.Tensor]:
-    """snnTorch's forward, step by step (init_hidden neurons), recording every neuron layer."""
-    neurons = [m for m in model.modules() if isinstance(m, snt.SpikingNeuron)]
-    record = {id(m): [] for m in neurons}
-    hooks = [m.register_forward_hook(lambda m, i, out: record[id(m)].append(out)) for m in neurons]
-    snt_utils.reset(model)
-    with torch.no_grad():
-        for t in range(x.shape[1]):
-            model(x[:, t])
-    for hook in hooks:
-        hook.remove()
-    return [torch.stack(record[id(m)], 1) for m in neurons]
 
 
 def leaky(reset, delay=True):
@@ -104,11 +82,7 @@ EXACT = {
 
 @pytest.mark.parametrize("case", sorted(EXACT))
 def test_graph_reproduces_snntorch(case, agreement):
-    factory, shape = EXACT[case]
-    torch.manual_seed(1)
-    model = factory().eval()
-    x = (torch.rand(B, T, *shape) < 0.3).float()
-    graph = module_to_graph(model, shape, dt=1e-3)
+    model, x, graph = random_case(*EXACT[case], seed=1)
     assert not any(APPROXIMATION in node.metadata for node in graph.nodes.values())
     fractions = agreement(graph, x, run_snntorch(model, x))
     assert all(f >= 0.999 for f in fractions.values()), fractions
@@ -117,10 +91,7 @@ def test_graph_reproduces_snntorch(case, agreement):
 def test_immediate_subtraction_is_flagged(agreement):
     """snnTorch's immediate subtraction differs from every IR reset: the graph carries a note
     and the spike trains really differ."""
-    torch.manual_seed(1)
-    model = leaky("subtract", delay=False).eval()
-    x = (torch.rand(B, T, 20) < 0.3).float()
-    graph = module_to_graph(model, (20,), dt=1e-3)
+    model, x, graph = random_case(lambda: leaky("subtract", delay=False), (20,), seed=1)
     flagged = {name for name, node in graph.items_of(ir.SpikingNeuron) if APPROXIMATION in node.metadata}
     fractions = agreement(graph, x, run_snntorch(model, x))
     assert flagged == set(fractions)  # every layer
@@ -130,11 +101,8 @@ def test_immediate_subtraction_is_flagged(agreement):
 def test_delayed_zero_reset_below_a_negative_threshold_is_flagged():
     """With a threshold below 0, snnTorch's membrane held at 0 after a spike fires again (and
     so on for ever); the IR's refractory step cannot spike: flagged, and the trains differ."""
-    torch.manual_seed(1)
-    model = nn.Sequential(linear(20, 60), snt.Synaptic(alpha=0.5, beta=0.8, threshold=-0.2, reset_mechanism="zero",
-                                                       init_hidden=True)).eval()
-    x = (torch.rand(B, T, 20) < 0.3).float()
-    graph = module_to_graph(model, (20,), dt=1e-3)
+    model, x, graph = random_case(lambda: nn.Sequential(linear(20, 60), snt.Synaptic(
+        alpha=0.5, beta=0.8, threshold=-0.2, reset_mechanism="zero", init_hidden=True)), (20,), seed=1)
     [(name, neuron)] = list(graph.items_of(ir.SpikingNeuron))
     assert "negative threshold" in neuron.metadata[APPROXIMATION]
     [theirs] = run_snntorch(model, x)
@@ -162,16 +130,13 @@ def test_delayed_zero_reset_is_reset_to_zero_plus_one_refractory_step(layer):
     next, dropping that step's input (and bias) while syn keeps integrating. The IR resets to 0
     at once and holds it one step: membranes agree everywhere except in spike steps (IR: the
     post-reset 0, snnTorch: the pre-reset value), the synaptic currents everywhere."""
-    torch.manual_seed(3)
     make = {"synaptic": lambda: snt.Synaptic(alpha=0.6, beta=0.8, threshold=0.7, reset_mechanism="zero",
                                              init_hidden=True),
             "rsynaptic": lambda: snt.RSynaptic(alpha=0.6, beta=0.8, threshold=0.7, linear_features=40,
                                                reset_mechanism="zero", init_hidden=True),
             "rleaky": lambda: snt.RLeaky(beta=0.8, threshold=0.7, linear_features=40, reset_mechanism="zero",
                                          init_hidden=True)}[layer]
-    model = nn.Sequential(linear(20, 40), make()).eval()
-    x = (torch.rand(B, T, 20) < 0.3).float()
-    graph = module_to_graph(model, (20,), dt=1e-3)
+    model, x, graph = random_case(lambda: nn.Sequential(linear(20, 40), make()), (20,), seed=3)
     [(name, neuron)] = list(graph.items_of(ir.SpikingNeuron))
     assert neuron.refractory == 1 and neuron.reset is ir.ResetMode.VALUE and APPROXIMATION not in neuron.metadata
     theirs = run_snntorch_states(model, x)
