@@ -11,15 +11,14 @@ Persistence: ``save(prefix)`` writes ``prefix.json`` (structure and scalars) and
 """
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 
+from snncc.artifacts import write_json, write_npz
 from snncc.diagnostics import Diagnostic
 
 __all__ = ["InputPort", "LifPopulation", "Connection", "NetSpec", "SignModeName"]
@@ -179,17 +178,8 @@ class NetSpec:
         meta, arrays = self._to_plain()
         json_path = prefix.with_name(prefix.name + ".json")
         npz_path = prefix.with_name(prefix.name + ".npz")
-        json_path.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
-        # np.savez stamps the current time into the zip entries; fix it for stable bytes.
-        with zipfile.ZipFile(npz_path, "w", zipfile.ZIP_DEFLATED) as zf:
-            for key in sorted(arrays):
-                buf = io.BytesIO()
-                np.lib.format.write_array(buf, np.ascontiguousarray(arrays[key]),
-                                          allow_pickle=False)
-                info = zipfile.ZipInfo(key + ".npy", date_time=(1980, 1, 1, 0, 0, 0))
-                info.compress_type = zipfile.ZIP_DEFLATED
-                info.external_attr = 0o644 << 16
-                zf.writestr(info, buf.getvalue())
+        write_json(str(json_path), meta)
+        write_npz(str(npz_path), arrays)
         return json_path, npz_path
 
     @classmethod
