@@ -51,7 +51,6 @@ def pipeline_with_bits(default: str, bits: int) -> str:
 
 def measure(model_dir: Path, target: str, bits: int, work: Path) -> dict:
     from snncc.compiler import compile as compile_model
-    from snncc.diagnostics import SnnccError
     from snncc.registry import TARGETS
     from snncc.runtime.backend import backends_of, load_artifact, run
 
@@ -76,7 +75,7 @@ def measure(model_dir: Path, target: str, bits: int, work: Path) -> dict:
     row["spike_agreement"] = {k: v["spike_agreement"]["agreement"] for k, v in layers.items() if "spike_agreement" in v}
     row["cannot_fire"] = {k: v["cannot_fire"] for k, v in layers.items() if "cannot_fire" in v}
     row["rounded_to_zero"] = {p: q["rounded_to_zero"] for v in layers.values() for p, q in v["projections"].items()}
-    energy = getattr(result, "energy", None) or {}
+    energy = result.energy or {}
     totals = energy.get("totals") or {}
     if "energy_per_inference_j" in totals:
         row["energy_per_inference_j"] = totals["energy_per_inference_j"]
