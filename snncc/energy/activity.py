@@ -60,10 +60,15 @@ class Activity:
         return self.counts[name].sum(axis=1).mean(axis=0)
 
 
-def weight_bits_of(layers: LayerGraph, projection: Projection, default: int) -> int:
-    bits = [node.quant.params["weight"].bits for node in (layers.graph.nodes[n] for n in projection.chain)
+def declared_weight_bits(nodes, default: int | None) -> int | None:
+    """The widest quantised weight among ``nodes`` (quantize's record), else ``default``."""
+    bits = [int(node.quant.params["weight"].bits) for node in nodes
             if node.quant is not None and "weight" in node.quant.params]
-    return max(bits) if bits else default
+    return max(bits, default=default)
+
+
+def weight_bits_of(layers: LayerGraph, projection: Projection, default: int) -> int:
+    return declared_weight_bits((layers.graph.nodes[n] for n in projection.chain), default)
 
 
 def structural_view(layers: LayerGraph) -> LayerGraph:

@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-from .activity import WEIGHTED, Activity
+from .activity import WEIGHTED, Activity, declared_weight_bits
 from .tables import CostTable
 
 
@@ -36,9 +36,7 @@ def op_energy(table: CostTable, bits: int | None) -> tuple[float, float]:
 
 
 def network_weight_bits(graph, default: int | None) -> int | None:
-    bits = [node.quant.params["weight"].bits for _, node in graph.items_of(WEIGHTED)
-            if node.quant is not None and "weight" in node.quant.params]
-    return max(bits) if bits else default
+    return declared_weight_bits((node for _, node in graph.items_of(WEIGHTED)), default)
 
 
 def compare(table: CostTable, activity: Activity, graph, bits: int | None) -> dict:

@@ -4,13 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .activity import WEIGHTED, Activity
-
-
-def _bits(node, default: int) -> int:
-    if node.quant is not None and "weight" in node.quant.params:
-        return int(node.quant.params["weight"].bits)
-    return default
+from .activity import WEIGHTED, Activity, declared_weight_bits
 
 
 def metrics(activity: Activity, graph, spiking: dict[str, int], spikes: float, weight_bits: int | None) -> dict:
@@ -21,7 +15,7 @@ def metrics(activity: Activity, graph, spiking: dict[str, int], spikes: float, w
     n_weights = sum(int(node.weight.size) for node in weighted)
     zeros = sum(int(node.weight.size - np.count_nonzero(node.weight)) for node in weighted)
     slots = sum(spiking.values()) * activity.steps
-    weight_footprint = sum(int(node.weight.size) * _bits(node, weight_bits or 32) for node in weighted)
+    weight_footprint = sum(int(node.weight.size) * declared_weight_bits([node], weight_bits or 32) for node in weighted)
     state_footprint = sum(len(graph.nodes[name].state_names) * size for name, size in _neurons(graph).items()) * activity.state_bits
     return {
         "synaptic_operations": {"effective_ac": total("synops_ac"), "effective_mac": total("synops_mac"),
