@@ -16,11 +16,11 @@ import numpy as np
 import torch
 
 from .. import ir
-from ..nn.neurons import decay_to_tau, full_array
+from ..nn.neurons import decay_to_tau, full_array, leaky_neuron
 from .torch_layers import Block, LayerContext, Unsupported
 
 __all__ = ["APPROXIMATION", "Block", "check_dt", "constant_input", "decay_to_tau", "full_array",
-           "loop_block", "spike_comparator"]
+           "leaky_neuron", "loop_block", "spike_comparator"]
 
 #: node metadata key: why the node only approximates the library's forward pass
 APPROXIMATION = "approximation"

@@ -21,7 +21,7 @@ import sinabs.layers as sl
 from torch import nn
 
 from .. import ir
-from .library_neurons import decay_to_tau, full_array, loop_block, spike_comparator
+from .library_neurons import decay_to_tau, full_array, leaky_neuron, loop_block, spike_comparator
 from .torch_layers import LayerContext, Unsupported, find_converter, register_container, register_converter
 
 _NEURONS = (sl.IAF, sl.IAFSqueeze, sl.IAFRecurrent, sl.LIF, sl.LIFSqueeze, sl.LIFRecurrent)
@@ -80,18 +80,16 @@ def _neuron(layer, ctx: LayerContext, spiking: bool) -> ir.Node:
         threshold = full_array(layer.spike_threshold, shape)
         reset, comparator = _reset(layer, threshold)
         common = dict(v_threshold=threshold, v_reset=np.zeros(shape), reset=reset, comparator=comparator)
+    if alpha_syn is None and spiking:
+        return leaky_neuron(alpha_mem, dt, "alpha_mem", gain, **common)
     if np.all(alpha_mem == 1.0):
-        if alpha_syn is not None or not spiking:
-            raise Unsupported("an integrator with tau_syn or without spikes", hint="use LIF or drop tau_syn")
-        return ir.IF(r=gain, **common)
+        raise Unsupported("an integrator with tau_syn or without spikes", hint="use LIF or drop tau_syn")
     tau_mem = decay_to_tau(alpha_mem, dt, "alpha_mem")
     if alpha_syn is not None:
         tau_syn = decay_to_tau(alpha_syn, dt, "alpha_syn")
         return ir.CubaLIF(tau_syn=tau_syn, tau_mem=tau_mem, r=gain * tau_mem / dt, v_leak=np.zeros(shape),
                           w_in=alpha_syn * tau_syn / dt, **common)
-    if not spiking:
-        return ir.LI(tau=tau_mem, r=gain * tau_mem / dt, v_leak=np.zeros(shape))
-    return ir.LIF(tau=tau_mem, r=gain * tau_mem / dt, v_leak=np.zeros(shape), **common)
+    return ir.LI(tau=tau_mem, r=gain * tau_mem / dt, v_leak=np.zeros(shape))
 
 
 @register_converter(*_NEURONS)

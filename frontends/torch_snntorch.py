@@ -34,7 +34,7 @@ from torch import nn
 
 from .. import ir
 from .library_neurons import (
-    APPROXIMATION, Block, constant_input, decay_to_tau, full_array, loop_block, spike_comparator,
+    APPROXIMATION, Block, constant_input, decay_to_tau, full_array, leaky_neuron, loop_block, spike_comparator,
 )
 from .torch_layers import LayerContext, Unsupported, find_converter, register_converter
 
@@ -80,10 +80,7 @@ def _neuron(layer: SnnTorchNeuron, ctx: LayerContext, reset: ir.ResetMode, bias=
         tau_mem = decay_to_tau(beta, dt, "beta")
         return ir.CubaLIF(tau_syn=tau_syn, tau_mem=tau_mem, r=tau_mem / dt, v_leak=np.zeros(shape),
                           w_in=tau_syn / dt, **common)
-    if np.all(beta == 1.0):
-        return ir.IF(r=np.ones(shape), **common)
-    tau = decay_to_tau(beta, dt, "beta")
-    return ir.LIF(tau=tau, r=tau / dt, v_leak=np.zeros(shape), **common)
+    return leaky_neuron(beta, dt, **common)
 
 
 def _recurrent(layer, ctx: LayerContext, gain: np.ndarray) -> tuple[list[ir.Node], np.ndarray | None]:

@@ -54,6 +54,16 @@ def decay_to_tau(decay: np.ndarray, dt: float, name: str) -> np.ndarray:
     return dt / (1.0 - decay)
 
 
+def leaky_neuron(beta: np.ndarray, dt: float, name: str = "beta", gain: np.ndarray | float = 1.0,
+                 **spiking: Any) -> ir.Node:
+    """``v = beta v + gain x`` per step, then spike and reset as ``spiking`` says, as an IR node:
+    IF where ``beta`` is 1 everywhere (no leak), else LIF with tau = dt / (1 - beta)."""
+    if np.all(beta == 1.0):
+        return ir.IF(r=np.ones(beta.shape) * gain, **spiking)
+    tau = decay_to_tau(beta, dt, name)
+    return ir.LIF(tau=tau, r=gain * tau / dt, v_leak=np.zeros(beta.shape), **spiking)
+
+
 class LIFState(NamedTuple):
     v: Tensor
 
@@ -148,13 +158,8 @@ class LIF(SpikingNeuron):
         return s, LIFState(self._apply_reset(v, s, self.threshold))
 
     def to_ir(self, shape: Sequence[int], dt: float = 1e-3) -> ir.Node:
-        beta = full_array(self.decay(), shape)
-        common = dict(v_threshold=full_array(self.threshold, shape), v_reset=np.zeros(shape),
-                      reset=_IR_RESET[self.reset])
-        if np.all(beta == 1.0):  # no leak at all: v = v + x is NIR's IF
-            return ir.IF(r=np.ones(shape), **common)
-        tau = decay_to_tau(beta, dt, "beta")
-        return ir.LIF(tau=tau, r=tau / dt, v_leak=np.zeros(shape), **common)
+        return leaky_neuron(full_array(self.decay(), shape), dt, v_threshold=full_array(self.threshold, shape),
+                            v_reset=np.zeros(shape), reset=_IR_RESET[self.reset])
 
     def extra_repr(self) -> str:
         return f"beta={self.decay().detach().cpu().numpy()}, " + super().extra_repr()
