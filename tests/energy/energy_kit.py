@@ -19,6 +19,8 @@ W1 = np.array([[1.0, 0.0], [2.0, 3.0], [0.0, 0.0]])
 W2 = np.array([[0.5, 0.0, 1.0]])
 X = np.array([[[1.0, 0.0], [1.0, 1.0]]])  # [B=1, T=2, 2]
 SPIKES = {"a": np.array([[[1, 0, 0], [0, 1, 0]]], np.uint8), "b": np.array([[[0], [1]]], np.uint8)}
+#: a split over two cores of different tiles, b on a third core (tiny_graph's ``cores``)
+LOIHI_CORES = {"a": [(0, 0, 2), (5, 2, 3)], "b": [(36, 0, 1)]}
 
 
 def lif(n):

@@ -1,6 +1,6 @@
 """Activity counts of the tiny network, counted by hand (see energy_kit's docstring)."""
 import numpy as np
-from energy_kit import SPIKES, X, tiny_graph
+from energy_kit import LOIHI_CORES, SPIKES, X, tiny_graph
 
 from snncc.energy.activity import count_activity
 from snncc.energy.cores import Layout
@@ -30,7 +30,7 @@ def test_one_core_per_population_without_a_mapping():
 
 
 def test_core_slices_and_mesh_hops_follow_the_core_assignment():
-    graph = tiny_graph({"a": [(0, 0, 2), (5, 2, 3)], "b": [(36, 0, 1)]})
+    graph = tiny_graph(LOIHI_CORES)
     act = count_activity(graph, X, SPIKES, weight_bits=8, state_bits=24, layout=Layout(4, 8))
     assert [c.key for c in act.cores] == ["0.0", "0.5", "0.36"]
     assert [act.layout.position(c) for c in act.cores] == [(0, 0), (1, 0), (1, 1)]  # tiles 0, 1, 9

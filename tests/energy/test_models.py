@@ -5,12 +5,11 @@ from importlib import resources
 
 import numpy as np
 import pytest
-from energy_kit import X, Caps, constants, tiny_graph, tiny_result
+from energy_kit import LOIHI_CORES, X, Caps, constants, tiny_graph, tiny_result
 
 from snncc.energy import build_report, load_table
 
 T = 2  # steps of the tiny run
-LOIHI_CORES = {"a": [(0, 0, 2), (5, 2, 3)], "b": [(36, 0, 1)]}
 
 
 def _report(table, graph=None, caps=Caps(), extra=None):

@@ -8,12 +8,10 @@ import subprocess
 
 import numpy as np
 import pytest
-from energy_kit import X, Caps, tiny_graph, tiny_result
+from energy_kit import LOIHI_CORES, X, Caps, tiny_graph, tiny_result
 
 from snncc.diagnostics import SnnccError
 from snncc.energy import build_report, load_table, validate_report, write_report
-
-LOIHI_CORES = {"a": [(0, 0, 2), (5, 2, 3)], "b": [(36, 0, 1)]}
 
 
 def _report(table="loihi2", **kwargs):
