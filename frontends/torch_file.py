@@ -47,9 +47,9 @@ def allowed_classes(libraries: tuple[str, ...] = ()) -> list[type]:
 
     torch_layers = [nn.Sequential, nn.Linear, nn.Conv1d, nn.Conv2d, nn.BatchNorm1d, nn.BatchNorm2d,
                     nn.AvgPool2d, nn.Flatten, nn.Dropout, nn.Identity, nn.ModuleList, nn.ReLU]
-    found = set(torch_layers) | set(UNSUPPORTED_TORCH_LAYERS) | {snn.Sequential, snn.LIF, snn.CubaLIF, snn.MPBNLIF}
+    found = set(torch_layers) | set(UNSUPPORTED_TORCH_LAYERS)
     found |= {c for c in CONVERTERS if c.__module__.split(".")[0] in ("torch", "snncc")}
-    found |= {getattr(snn, n) for n in getattr(snn, "__all__", []) if isinstance(getattr(snn, n), type)}
+    found |= {getattr(snn, n) for n in snn.__all__ if isinstance(getattr(snn, n), type)}  # Sequential, LIF, ...
     for library in libraries:
         try:
             frontend = importlib.import_module(LIBRARY_FRONTENDS[library])
