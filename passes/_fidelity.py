@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from snncc.ir import IF, Comparator, CubaLIF, Graph, Input, SpikingNeuron
+from snncc.ir import IF, Comparator, CubaLIF, Graph, Input, Neuron, SpikingNeuron
 from snncc.lowering import LayerGraph
 from ._folding import full
 
@@ -17,18 +17,26 @@ def source_bound(layers: LayerGraph, src: str, input_max: float) -> float:
     return input_max if isinstance(layers.graph.nodes[src], Input) else 1.0
 
 
-def can_fire(layers: LayerGraph, name: str, input_max: float) -> np.ndarray | None:
-    """Per neuron: can the membrane ever cross the threshold? The update is monotone in the
-    input, so its supremum is reached with every positive input active every step: the
-    steady state ``v_leak + r (w_in D + bias)`` (LIF/CubaLIF; w_in = 1 for LIF) or unbounded
-    growth (IF with a positive drive). None for a non-spiking node."""
-    node = layers.graph.nodes[name]
+def peak_input(layers: LayerGraph, name: str, input_max: float) -> np.ndarray:
+    """Per neuron of ``name``, the largest input of one step: the chains' bias plus every
+    positive weight active (each source at its :func:`source_bound`). It depends on the
+    projections only, so a layer view stays valid for a neuron node replaced after it."""
+    drive = layers.bias(name).copy()
+    for p in layers.into(name):
+        positive = layers.sparse_matrix(p).maximum(0)
+        drive += np.asarray(positive.sum(1)).reshape(-1) * source_bound(layers, p.src, input_max)
+    return drive
+
+
+def can_fire(node: Neuron, drive: np.ndarray) -> np.ndarray | None:
+    """Per neuron: can the membrane ever cross the threshold, given its :func:`peak_input`
+    ``drive``? The update is monotone in the input, so its supremum is reached with every
+    positive input active every step: the steady state ``v_leak + r (w_in D + bias)``
+    (LIF/CubaLIF; w_in = 1 for LIF) or unbounded growth (IF with a positive drive). None for
+    a non-spiking node."""
     if not isinstance(node, SpikingNeuron):
         return None
     f = lambda value: full(value, node.shape).reshape(-1)  # noqa: E731
-    drive = layers.bias(name).copy()
-    for p in layers.into(name):
-        drive += np.clip(layers.matrix(p), 0, None).sum(1) * source_bound(layers, p.src, input_max)
     bias = f(node.bias)
     if isinstance(node, IF):
         peak = np.where(f(node.r) * (drive + bias) > 0, math.inf, 0.0)
@@ -41,7 +49,7 @@ def can_fire(layers: LayerGraph, name: str, input_max: float) -> np.ndarray | No
 
 def not_integral(layers: LayerGraph, projection, unit: float) -> int:
     """Entries of the projection's matrix that are not integers at ``unit`` (AvgPool in a chain)."""
-    scaled = layers.matrix(projection) / unit
+    scaled = layers.sparse_matrix(projection).data / unit  # the zeros are integers
     return int(np.count_nonzero(np.abs(scaled - np.rint(scaled)) > 1e-6 * np.maximum(1, np.abs(scaled))))
 
 

@@ -29,7 +29,7 @@ from snncc.ir import (
 from snncc.lowering import layer_graph
 from snncc.passbase import Pass, PassContext, PassResult
 
-from ._fidelity import can_fire
+from ._fidelity import can_fire, peak_input
 from ._slicing import take_columns, take_neurons, take_rows
 from .simplify import Simplify
 
@@ -139,7 +139,7 @@ def _drop_neurons(graph: Graph, bound: float) -> tuple[Graph, dict[str, dict[str
             if found is None or not _decays_ok(graph, node):
                 continue
             producers, consumers = found
-            dead = ~can_fire(layers, name, bound)
+            dead = ~can_fire(node, peak_input(layers, name, bound))
             unused = np.ones(node.size, bool)
             for dst in consumers:
                 unused &= ~np.any(np.asarray(graph.nodes[dst].weight) != 0, axis=0)

@@ -37,7 +37,7 @@ from snncc.ir import (
 from snncc.lowering import LayerGraph, Projection, layer_graph, schedule
 from snncc.passbase import Pass, PassContext, PassResult
 
-from ._fidelity import agreement, can_fire, not_integral, source_bound
+from ._fidelity import agreement, can_fire, not_integral, peak_input, source_bound
 from ._folding import full
 from ._quant import Formats, clip_magnitude, exponent, formats, round_bias, round_clip
 from ._quant_layers import equalize_rows
@@ -80,20 +80,24 @@ class Quantize(Pass):
             if equalized:
                 changes["equalized"] = equalized
         layers = layer_graph(graph)
-        plans = [_plan(layers, name, fmt, self.percentile, input_max, _uses_delays(layers, name, fmt)) for name in todo]
+        extra_delays = schedule(layers, fmt.latency)[1] if fmt.latency else {}
+        plans = [_plan(layers, name, fmt, self.percentile, input_max, _uses_delays(layers, name, extra_delays))
+                 for name in todo]
         problems = [d for p in plans for d in p.problems]
         if problems:
             raise SnnccError(problems)
         weighted = {n: node for p in plans for n, node in p.weights.items()}
         quantized = graph.map_nodes(lambda n, v: weighted.get(n, v))
+        # the projections' matrices and biases are final here: the neuron nodes replaced next
+        # are not part of them, so this layer view serves the checks too
         after = layer_graph(quantized)
         neurons = {p.name: _neuron(after, p, fmt) for p in plans}
         quantized = quantized.map_nodes(lambda n, v: neurons.get(n, v))
-        final = layer_graph(quantized)
         report: dict[str, Any] = {"weight_bits": fmt.weight_bits, "per_channel": self.per_channel,
                                   "percentile": self.percentile, "layers": {}}
         for plan in plans:
-            report["layers"][plan.name] = _finish(layers, final, plan, input_max, ctx, self.percentile is None)
+            report["layers"][plan.name] = _finish(layers, after, neurons[plan.name], plan, input_max, ctx,
+                                                  self.percentile is None)
         if ctx.calibration is not None:
             spikes = agreement(original, quantized, ctx.calibration, self.calibration_samples)
             for name, entry in spikes.items():
@@ -116,16 +120,13 @@ class _Plan:
     problems: list[Diagnostic] = field(default_factory=list)
 
 
-def _uses_delays(layers: LayerGraph, name: str, fmt: Formats) -> bool:
-    """Does the layer need synapses with delays (its own Delay, or an extra delay on a target
-    with synaptic latency)?"""
+def _uses_delays(layers: LayerGraph, name: str, extra_delays: dict[Projection, int]) -> bool:
+    """Does the layer need synapses with delays (its own Delay, or an extra delay from
+    :func:`schedule` on a target with synaptic latency)?"""
     into = layers.into(name)
     if any((d := layers.delays(p)) is not None and np.any(d) for p in into):
         return True
-    if fmt.latency:
-        _, extra = schedule(layers, fmt.latency)
-        return any(extra.get(p, 0) > 0 for p in into)
-    return False
+    return any(extra_delays.get(p, 0) > 0 for p in into)
 
 
 def _weight_node(layers: LayerGraph, p: Projection, name: str, plan: _Plan) -> str | None:
@@ -155,7 +156,7 @@ def _row_abs_sum(layers: LayerGraph, p: Projection, node) -> np.ndarray:
             and not isinstance(node, (Conv1d, Conv2d)) and layers.graph.nodes[p.chain[-1]] is node:
         w = np.abs(_values(node))
         return w if isinstance(node, Scale) else w.sum(1)
-    return np.abs(layers.matrix(p)).sum(1)
+    return np.asarray(abs(layers.sparse_matrix(p)).sum(1))
 
 
 def _plan(layers: LayerGraph, name: str, fmt: Formats, percentile: float | None, input_max: float,
@@ -164,7 +165,8 @@ def _plan(layers: LayerGraph, name: str, fmt: Formats, percentile: float | None,
     node = layers.graph.nodes[name]
     shape = node.shape
     connections = []
-    worst = np.abs(layers.bias(name)).astype(np.float64)
+    chain_bias = layers.bias(name)
+    worst = np.abs(chain_bias).astype(np.float64)
     for p in layers.into(name):
         wname = _weight_node(layers, p, name, plan)
         if wname is None:
@@ -187,7 +189,7 @@ def _plan(layers: LayerGraph, name: str, fmt: Formats, percentile: float | None,
             theta = full(node.v_threshold, shape)
             t_lo, t_hi = fmt.threshold_limits(node)
             bounds += [max(theta.max(), 0) / t_hi] + ([-theta.min() / -t_lo] if t_lo < 0 and theta.min() < 0 else [])
-            total = full(node.bias, shape).reshape(-1) + (0 if isinstance(node, CubaLIF) else layers.bias(name))
+            total = full(node.bias, shape).reshape(-1) + (0 if isinstance(node, CubaLIF) else chain_bias)
             if (offset := fmt.offset(node, theta, layers.graph.dt)) is not None:  # shifted membranes
                 shift, decay = offset
                 total = total + shift * (1 - decay)
@@ -256,13 +258,15 @@ def _neuron(layers: LayerGraph, plan: _Plan, fmt: Formats) -> Neuron:
     return node.replace(**changes, quant=Quantization(params, extra))
 
 
-def _finish(before: LayerGraph, after: LayerGraph, plan: _Plan, input_max: float, ctx: PassContext,
-            warn_saturation: bool) -> dict[str, Any]:
-    """The layer's report; warnings for what changed behaviour."""
+def _finish(before: LayerGraph, after: LayerGraph, neuron: Neuron, plan: _Plan, input_max: float,
+            ctx: PassContext, warn_saturation: bool) -> dict[str, Any]:
+    """The layer's report (``after``: the quantized projections, ``neuron``: the quantized
+    node); warnings for what changed behaviour."""
     name, stats = plan.name, plan.report.pop("neurons", {})
     report: dict[str, Any] = {"state_scale": plan.scale, "projections": plan.report, **stats}
-    fire_before, fire_after = can_fire(before, name, input_max), can_fire(after, name, input_max)
-    if fire_after is not None:
+    if isinstance(neuron, SpikingNeuron):
+        fire_before = can_fire(before.graph.nodes[name], peak_input(before, name, input_max))
+        fire_after = can_fire(neuron, peak_input(after, name, input_max))
         report["cannot_fire"] = int(np.count_nonzero(~fire_after))
         report["silenced"] = int(np.count_nonzero(fire_before & ~fire_after))
         if report["silenced"]:
