@@ -133,6 +133,7 @@ def bench_cnn(steps: int, batch: int, repeats: int, seed: int, lava_samples: int
     import snncc
     from snncc.runtime.backend import load_artifact
     from snncc.targets.loihi2.backends import golden_spec, padded_input
+    from snncc.targets.loihi2.lava_runner import run_files
 
     rng = np.random.default_rng(seed)
     x = (rng.random((batch, steps, 2, 34, 34)) < 0.1).astype(np.float32)
@@ -148,14 +149,16 @@ def bench_cnn(steps: int, batch: int, repeats: int, seed: int, lava_samples: int
         simulate(spec, {port: padded[:1, :2]}, check=False)          # prepare once
         t1, gold1, _ = _best_time(lambda: simulate(spec, {port: padded[:1]}, check=False), repeats)
         tb, goldb, _ = _best_time(lambda: simulate(spec, {port: padded}, check=False), repeats)
-        lava_run_s, exact = 0.0, True
-        for b in range(lava_samples):
-            lava, run_s = _lava_sample(module, meta, arrays, {port: padded[b]}, total)
-            lava_run_s += run_s
+        timing: dict[str, float] = {"run_s": 0.0}
+        exact = True
+        for b in range(lava_samples):  # the first step (which also compiles) is not timed
+            lava = run_files(meta, arrays, {port: padded[b]}, total, warmup_steps=1, timing=timing,
+                             module=module)
             exact &= all(np.array_equal(lava[p][0], goldb.spikes[p][b])
                          and np.array_equal(lava[p][1], goldb.u[p][b])
                          and np.array_equal(lava[p][2], goldb.v[p][b]) for p in lava)
         exact_batch = _same(goldb, gold1, 0, 0)
+    lava_run_s = timing["run_s"]
     lava_sps = lava_samples * (total - 1) / lava_run_s
     g1_sps, gb_sps = total / t1, batch * total / tb
     return {
@@ -175,28 +178,6 @@ def bench_cnn(steps: int, batch: int, repeats: int, seed: int, lava_samples: int
         "bit_exact_batch_vs_unbatched": bool(exact_batch),
         "spikes_per_layer_sample0": {p: int(gold1.spikes[p].sum()) for p in gold1.spikes},
     }
-
-
-def _lava_sample(module, meta: dict, arrays: dict, inputs: dict, steps: int) -> tuple[dict, float]:
-    """One sample through the generated module's build(); the first step (which also
-    compiles) is not timed. Returns ({process: (spikes, u, v)}, seconds of the timed steps)."""
-    from lava.magma.core.run_conditions import RunSteps
-    from lava.magma.core.run_configs import Loihi2SimCfg
-
-    (names,) = meta["components"]
-    net = module.build(meta, arrays, inputs, steps, names)
-    first, cfg = next(iter(net["lifs"].values())), Loihi2SimCfg(select_tag="fixed_pt")
-    try:
-        first.run(condition=RunSteps(num_steps=1), run_cfg=cfg)
-        t0 = time.perf_counter()
-        first.run(condition=RunSteps(num_steps=steps - 1), run_cfg=cfg)
-        seconds = time.perf_counter() - t0
-        out = {p: (np.asarray(net["sinks"][p].data.get()).T.astype(np.int8),
-                   np.asarray(lif.u.get()).astype(np.int32), np.asarray(lif.v.get()).astype(np.int32))
-               for p, lif in net["lifs"].items()}
-    finally:
-        first.stop()
-    return out, seconds
 
 
 def plot(results: list[dict], path: Path) -> None:

@@ -19,8 +19,9 @@ from snncc.ir import Graph
 from snncc.targets.loihi2.dynamics import V_SHIFT
 from snncc.targets.loihi2.lower import Lowered, lower
 from snncc.targets.loihi2.mapping import core_mapping
+from snncc.targets.loihi2.netspec import NetSpec
 
-__all__ = ["emit", "network_files", "FOLDER", "FILES"]
+__all__ = ["emit", "network_files", "spec_files", "components", "FOLDER", "FILES"]
 
 FOLDER = "loihi2"
 FILES = ("network.json", "params.npz", "mapping.json", "network.py")
@@ -46,59 +47,85 @@ def emit(graph: Graph, out_dir: str, ctx: Any, neurons_per_core: int, cores_per_
     return [f"{FOLDER}/{name}" for name in FILES]
 
 
+#: params.npz dtype per array kind (the key's suffix): lossless for a validated spec
+DTYPES = {"bias_mant": np.int16, "bias_exp": np.int8, "v_init": np.int32, "weights": np.int16,
+          "delays": np.int8, "row": np.int32, "col": np.int32, "neurons": np.int32}
+
+
 def network_files(lowered: Lowered, dt: float | None) -> tuple[dict, dict[str, np.ndarray]]:
     """network.json content and params.npz arrays (compact integer dtypes)."""
-    from snncc.targets.loihi2.lava_runner import components
-
-    spec = lowered.spec
-    arrays: dict[str, np.ndarray] = {}
-    for pop in spec.populations:
-        arrays[f"{pop.name}.bias_mant"] = pop.bias_mant.astype(np.int16)
-        arrays[f"{pop.name}.bias_exp"] = pop.bias_exp.astype(np.int8)
-        if pop.v_init.any():  # threshold offsets: Lava's v = membrane + v_init (offsets.py)
-            arrays[f"{pop.name}.v_init"] = pop.v_init.astype(np.int32)
-    conns = []
-    for c in spec.connections:
-        delays = c.delays if c.delays is not None else None
-        if c.sparse:
-            row, col = np.nonzero(c.weights)
-            arrays[f"{c.name}.row"], arrays[f"{c.name}.col"] = row.astype(np.int32), col.astype(np.int32)
-            arrays[f"{c.name}.weights"] = c.weights[row, col].astype(np.int16)
-            if delays is not None:
-                arrays[f"{c.name}.delays"] = delays[row, col].astype(np.int8)
-        else:
-            arrays[f"{c.name}.weights"] = c.weights.astype(np.int16)
-            if delays is not None:
-                arrays[f"{c.name}.delays"] = delays.astype(np.int8)
-        conns.append({"name": c.name, "src": c.src, "dst": c.dst, "shape": list(c.weights.shape),
-                      "num_weight_bits": int(c.num_weight_bits), "weight_exp": int(c.weight_exp),
-                      "sign_mode": c.sign_mode, "sparse": bool(c.sparse), "delays": delays is not None,
-                      "nnz": int(np.count_nonzero(c.weights)),
-                      "max_delay": int(delays.max()) if delays is not None else 0})
+    meta, arrays = spec_files(lowered.spec)
+    for entry, ir in zip(meta["inputs"], lowered.inputs):
+        entry["ir"] = ir
     nodes = []
     for m in lowered.nodes:
         for proc, idx in zip(m.processes, m.neurons):
-            arrays[f"{proc}.neurons"] = idx.astype(np.int32)
+            arrays[f"{proc}.neurons"] = idx
         nodes.append({"ir": m.ir, "kind": m.kind, "size": m.size, "lag": m.lag,
                       "processes": list(m.processes), "state_scale": m.state_scale,
                       "v_scale": m.state_scale / V_SHIFT, "u_scale": m.state_scale / (V_SHIFT * m.current_gain)})
-    order = [x.name for x in (*spec.inputs, *spec.populations)]
-    meta = {
+    meta.update({
         "format": FORMAT, "dt": dt, "v_shift": V_SHIFT,
-        "inputs": [{"name": port, "ir": ir, "size": spec.source_size(port)}
-                   for ir, port in lowered.inputs.items()],
-        "processes": [{"name": p.name, "size": int(p.size), "du": int(p.du), "dv": int(p.dv),
-                       "vth": int(p.vth)} for p in spec.populations],
-        "connections": conns,
-        "components": [sorted(group, key=order.index) for group in components(spec)],
         "nodes": nodes,
         "lags": dict(lowered.lags),
         "max_lag": lowered.max_lag,
         "output": None if lowered.output is None else
         {"node": lowered.output[0], "reads": lowered.output[1]},
         "threshold_offsets": dict(lowered.offsets),
+    })
+    return meta, {key: a.astype(DTYPES[key.rsplit(".", 1)[1]]) for key, a in arrays.items()}
+
+
+def spec_files(spec: NetSpec) -> tuple[dict, dict[str, np.ndarray]]:
+    """What network.py's ``build`` reads of any :class:`NetSpec`: the network.json entries
+    "inputs", "processes", "connections", "components" and the arrays as the spec holds them
+    (:mod:`.lava_runner` builds hand-made specs this way, :func:`network_files` stores them)."""
+    arrays: dict[str, np.ndarray] = {}
+    for pop in spec.populations:
+        arrays[f"{pop.name}.bias_mant"] = pop.bias_mant
+        arrays[f"{pop.name}.bias_exp"] = pop.bias_exp
+        if pop.v_init.any():  # threshold offsets: Lava's v = membrane + v_init (offsets.py)
+            arrays[f"{pop.name}.v_init"] = pop.v_init
+    conns = []
+    for c in spec.connections:
+        at = np.nonzero(c.weights) if c.sparse else ...
+        if c.sparse:
+            arrays[f"{c.name}.row"], arrays[f"{c.name}.col"] = at
+        arrays[f"{c.name}.weights"] = c.weights[at]
+        if c.delays is not None:
+            arrays[f"{c.name}.delays"] = c.delays[at]
+        conns.append({"name": c.name, "src": c.src, "dst": c.dst, "shape": list(c.weights.shape),
+                      "num_weight_bits": int(c.num_weight_bits), "weight_exp": int(c.weight_exp),
+                      "sign_mode": c.sign_mode, "sparse": bool(c.sparse), "delays": c.delays is not None,
+                      "nnz": int(np.count_nonzero(c.weights)),
+                      "max_delay": int(c.delays.max()) if c.delays is not None else 0})
+    order = [x.name for x in (*spec.inputs, *spec.populations)]
+    meta = {
+        "inputs": [{"name": port.name, "size": int(port.size)} for port in spec.inputs],
+        "processes": [{"name": p.name, "size": int(p.size), "du": int(p.du), "dv": int(p.dv),
+                       "vth": int(p.vth)} for p in spec.populations],
+        "connections": conns,
+        "components": [sorted(group, key=order.index) for group in components(spec)],
     }
     return meta, arrays
+
+
+def components(spec: NetSpec) -> list[set[str]]:
+    """Weakly connected groups of input / population names (Lava runs one per call)."""
+    parent = {x.name: x.name for x in (*spec.inputs, *spec.populations)}
+
+    def find(a: str) -> str:
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    for c in spec.connections:
+        parent[find(c.src)] = find(c.dst)
+    groups: dict[str, set[str]] = {}
+    for name in parent:
+        groups.setdefault(find(name), set()).add(name)
+    return [g for g in groups.values() if any(p.name in g for p in spec.populations)]
 
 
 def report(meta: dict, mapping: dict) -> dict:

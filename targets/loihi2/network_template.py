@@ -85,7 +85,7 @@ def build(meta, arrays, inputs, steps, names=None, hardware=False, unbiased=()):
             data = np.ascontiguousarray(np.asarray(inputs[port["name"]])[:steps].T, dtype=np.int32)
             src = Source(data=data)
             net["sources"][port["name"]] = src
-            out_ports[port["name"]] = _to_chip(src.s_out, hardware)
+            out_ports[port["name"]] = _through(src.s_out, "PyToNxAdapter", hardware)
     for p in meta["processes"]:
         if p["name"] not in names:
             continue
@@ -96,14 +96,15 @@ def build(meta, arrays, inputs, steps, names=None, hardware=False, unbiased=()):
                   bias_exp=arrays[f"{p['name']}.bias_exp"].astype(np.int64),
                   v=np.zeros(p["size"], np.int64) if waiting else initial_v(arrays, p), name=p["name"])
         sink = Sink(shape=(p["size"],), buffer=steps)
-        _from_chip(lif.s_out, hardware).connect(sink.a_in)
+        _through(lif.s_out, "NxToPyAdapter", hardware).connect(sink.a_in)
         net["lifs"][p["name"]], net["sinks"][p["name"]] = lif, sink
         out_ports[p["name"]], in_ports[p["name"]] = lif.s_out, lif.a_in
     for c in meta["connections"]:
         if c["dst"] not in names:
             continue
-        kwargs = dict(num_weight_bits=c["num_weight_bits"], weight_exp=c["weight_exp"], name=c["name"],
-                      sign_mode=getattr(SignMode, SIGN_MODES[c["sign_mode"]]))
+        kwargs = dict(num_weight_bits=c["num_weight_bits"], weight_exp=c["weight_exp"], name=c["name"])
+        if c["sign_mode"] is not None:  # else Lava derives it from the weight signs
+            kwargs["sign_mode"] = getattr(SignMode, SIGN_MODES[c["sign_mode"]])
         w = matrix(c, arrays)
         d = matrix(c, arrays, "delays") if c["delays"] else None
         if c["sparse"]:
@@ -118,24 +119,15 @@ def build(meta, arrays, inputs, steps, names=None, hardware=False, unbiased=()):
     return net
 
 
-def _to_chip(port, hardware):
+def _through(port, adapter, hardware):
+    """``port``, on hardware through the host <-> chip ``adapter`` of Intel's Loihi extension."""
     if not hardware:
         return port
-    from lava.proc.embedded_io.spike import PyToNxAdapter  # Intel's Loihi extension
+    from lava.proc.embedded_io import spike
 
-    adapter = PyToNxAdapter(shape=port.shape)
-    port.connect(adapter.inp)
-    return adapter.out
-
-
-def _from_chip(port, hardware):
-    if not hardware:
-        return port
-    from lava.proc.embedded_io.spike import NxToPyAdapter  # Intel's Loihi extension
-
-    adapter = NxToPyAdapter(shape=port.shape)
-    port.connect(adapter.inp)
-    return adapter.out
+    proc = getattr(spike, adapter)(shape=port.shape)
+    port.connect(proc.inp)
+    return proc.out
 
 
 def run(inputs, steps=None, *, stops=None, bias_start=None, hardware=False, directory=HERE,
