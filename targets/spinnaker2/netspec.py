@@ -14,6 +14,7 @@ step t + 1 + delay (the one-step output offset the NIR paper observed, §5).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import ClassVar, Literal
 
 import numpy as np
@@ -163,17 +164,26 @@ class Projection:
                 object.__setattr__(self, name, _int(getattr(self, name)))
 
     def connection_list(self) -> np.ndarray:
-        """``[n_syn, 4]`` rows ``[pre, post, weight, delay]`` (dense zeros dropped)."""
+        """``[n_syn, 4]`` rows ``[pre, post, weight, delay]`` (dense zeros dropped), read-only.
+        Computed once: DTCM sizing, validation and the emulator all read it."""
+        return self._connection_list
+
+    @cached_property
+    def _connection_list(self) -> np.ndarray:
         if self.kind == "sparse":
             if self.pre_idx is None or self.post_idx is None:
                 raise ValueError(f"sparse projection '{self.name}' needs pre_idx and post_idx")
+            pre, post, weights = self.pre_idx, self.post_idx, self.weights
             delays = np.broadcast_to(self.delays, self.weights.shape)
-            return np.stack([self.pre_idx, self.post_idx, self.weights, delays], axis=1)
-        if self.kind == "dense":
+        elif self.kind == "dense":
             pre, post = np.nonzero(self.weights)
+            weights = self.weights[pre, post]
             delays = np.broadcast_to(self.delays, self.weights.shape)[pre, post]
-            return np.stack([pre, post, self.weights[pre, post], delays], axis=1)
-        raise ValueError(f"projection '{self.name}' of kind {self.kind} has no connection list")
+        else:
+            raise ValueError(f"projection '{self.name}' of kind {self.kind} has no connection list")
+        connections = np.stack([pre, post, weights, delays], axis=1)
+        connections.setflags(write=False)
+        return connections
 
 
 @dataclass(frozen=True)
