@@ -24,10 +24,9 @@ class SpiNNaker2Target(Target):
 
         lowered = lower(graph)
         errors = [d for d in lowered.problems if d.severity is Severity.ERROR]
-        errors += validate(lowered.spec)  # every violation at once, before anything is written
-        if errors:
-            raise SnnccError(errors)
-        emit(lowered.spec, out_dir)
+        if errors:  # with every limit violation too, before anything is written
+            raise SnnccError(errors + validate(lowered.spec))
+        emit(lowered.spec, out_dir)  # validates first: every violation at once, nothing written
         if context is not None:  # the manifest's reports (written after emit) carry the notes
             notes = [d for d in lowered.problems if d.severity is not Severity.ERROR]
             context.notes.extend(notes)
