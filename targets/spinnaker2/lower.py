@@ -41,7 +41,7 @@ from .nir_import import (
 )
 
 #: set_max_atoms_per_core never exceeds this (8-bit target index, spinnaker2.md §3.3)
-MAX_ATOMS = 256
+MAX_ATOMS = SpiNNaker2Limits.neurons_per_pe_delay
 _RESET = {ResetMode.VALUE: "reset_to_v_reset", ResetMode.SUBTRACT: "reset_by_subtraction"}
 
 

@@ -13,11 +13,12 @@ from typing import Literal
 
 import numpy as np
 
+from .limits import SpiNNaker2Limits
 from .netspec import NeuronParams, Population, Projection
 
 Integrator = Literal["forward", "exponential"]
 #: int8 range of the no-delay / conv synapses (spinnaker2.md §3.2)
-INT8_MAX = 127
+INT8_MAX = SpiNNaker2Limits.int8_weight_max
 
 
 def nir_weight_scale(weights: np.ndarray, limit: int = INT8_MAX) -> float:
