@@ -187,30 +187,38 @@ def scale_inputs(graph: Graph, name: str, k: np.ndarray, why: str,
         if src.quant is not None:
             problems.append(quantized(edge.src))
             continue
-        if isinstance(src, (Conv1d, Conv2d)):
-            channels = int(src.weight.shape[0])
-            factors = k.reshape(channels, -1) if k.size % channels == 0 else None
-            vector = per_channel(factors) if factors is not None else None
-            if vector is None:
-                problems.append(Diagnostic("SNN313", f"{why}: the factors differ within a channel of convolution "
-                                           f"'{edge.src}' (shared kernels)", node=name,
-                                           hint="use channel-wise batch norm behind convolutions"))
-                continue
-            view = vector.reshape(channels, *([1] * (src.weight.ndim - 1)))
-            updates[edge.src] = src.replace(weight=np.asarray(src.weight) * view, bias=np.asarray(src.bias) * vector)
-        else:
-            rows = k.reshape(-1)
-            if rows.size != src.weight.shape[0]:
-                problems.append(Diagnostic("SNN313", f"{why}: '{edge.src}' has {src.weight.shape[0]} rows for "
-                                           f"{rows.size} neurons", node=name))
-                continue
-            changes = {"weight": np.asarray(src.weight) * rows[:, None]}
-            if isinstance(src, Affine):
-                changes["bias"] = np.asarray(src.bias) * rows
-            updates[edge.src] = src.replace(**changes)
+        if not isinstance(src, (Conv1d, Conv2d)) and k.size != src.weight.shape[0]:
+            problems.append(Diagnostic("SNN313", f"{why}: '{edge.src}' has {src.weight.shape[0]} rows for "
+                                       f"{k.size} neurons", node=name))
+            continue
+        scaled = scale_outputs(src, k)
+        if scaled is None:
+            problems.append(Diagnostic("SNN313", f"{why}: the factors differ within a channel of convolution "
+                                       f"'{edge.src}' (shared kernels)", node=name,
+                                       hint="use channel-wise batch norm behind convolutions"))
+            continue
+        updates[edge.src] = scaled
     if problems:
         return graph, problems
     return graph.map_nodes(lambda n, v: updates.get(n, v)), []
+
+
+def scale_outputs(layer: Any, k: np.ndarray) -> Any | None:
+    """The weight layer (Affine/Linear/Conv) with output i multiplied by ``k`` (flat or the
+    output's shape, one factor per row): its rows, or a convolution's output channels, weights
+    and bias; None when the factors differ within a channel (shared kernels)."""
+    if isinstance(layer, (Conv1d, Conv2d)):
+        channels = int(layer.weight.shape[0])
+        vector = per_channel(k.reshape(channels, -1)) if k.size % channels == 0 else None
+        if vector is None:
+            return None
+        view = vector.reshape(channels, *([1] * (layer.weight.ndim - 1)))
+        return layer.replace(weight=np.asarray(layer.weight) * view, bias=np.asarray(layer.bias) * vector)
+    rows = k.reshape(-1)
+    changes = {"weight": np.asarray(layer.weight) * rows[:, None]}
+    if isinstance(layer, Affine):
+        changes["bias"] = np.asarray(layer.bias) * rows
+    return layer.replace(**changes)
 
 
 def quantized(name: str) -> Diagnostic:

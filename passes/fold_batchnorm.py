@@ -15,17 +15,17 @@ Anything else is an SNN310 error naming the BN.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
 from snncc.diagnostics import Diagnostic, SnnccError
-from snncc.ir import Affine, BatchNorm, Conv1d, Conv2d, CubaLIF, Graph, Scale, infer_shapes
+from snncc.ir import Affine, BatchNorm, Conv1d, Conv2d, CubaLIF, Graph, Linear, Scale, infer_shapes
 from snncc.passbase import Pass, PassContext, PassResult
 
 from ._folding import (
     WEIGHT_LAYERS, bn_problems, bn_scale_shift, bypass, expand, full, is_channel_wise, per_channel, quantized,
-    scale_neuron, spiking_kinds, threshold_problems,
+    scale_neuron, scale_outputs, spiking_kinds, threshold_problems,
 )
 
 
@@ -85,18 +85,18 @@ def _into_producer(graph: Graph, name: str, a: np.ndarray, c: np.ndarray) -> tup
         return None, f"its producer '{src}' is already quantized"
     if isinstance(layer, (Conv1d, Conv2d)):
         channels = int(layer.weight.shape[0])
-        av, cv = per_channel(a.reshape(channels, -1)), per_channel(c.reshape(channels, -1))
-        if av is None or cv is None:
+        shift = per_channel(c.reshape(channels, -1))
+        scaled = scale_outputs(layer, a) if shift is not None else None
+        if scaled is None:
             return None, f"its statistics differ within a channel of convolution '{src}' (shared kernels)"
-        view = av.reshape(channels, *([1] * (layer.weight.ndim - 1)))
-        folded: Any = layer.replace(weight=np.asarray(layer.weight) * view, bias=np.asarray(layer.bias) * av + cv)
     else:
-        rows, shift = a.reshape(-1), c.reshape(-1)
-        if rows.size != layer.weight.shape[0]:
-            return None, f"its producer '{src}' has {layer.weight.shape[0]} outputs for {rows.size} BN values"
-        bias = np.asarray(layer.bias) if isinstance(layer, Affine) else np.zeros(rows.size)
-        folded = Affine(weight=np.asarray(layer.weight) * rows[:, None], bias=bias * rows + shift,
-                        metadata=layer.metadata, cores=layer.cores)
+        shift = c.reshape(-1)
+        if a.size != layer.weight.shape[0]:
+            return None, f"its producer '{src}' has {layer.weight.shape[0]} outputs for {a.size} BN values"
+        if isinstance(layer, Linear):  # the shift needs a bias
+            layer = Affine(weight=layer.weight, bias=np.zeros(a.size), metadata=layer.metadata, cores=layer.cores)
+        scaled = scale_outputs(layer, a)
+    folded = scaled.replace(bias=np.asarray(scaled.bias) + shift)
     return bypass(graph.with_node(src, folded), name), ""
 
 
