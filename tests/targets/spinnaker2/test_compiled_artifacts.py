@@ -1,10 +1,7 @@
 """Compiled OUT/spinnaker2: the netlist validates against the repo's JSON schema, the
 artifacts are deterministic, and the generated runner builds exactly the netlist on a
-recording fake of the py-spinnaker2 API (test_emit_runner.FAKE)."""
+recording fake of the py-spinnaker2 API (conftest.FAKE)."""
 import json
-import os
-import subprocess
-import sys
 
 import jsonschema
 import numpy as np
@@ -14,7 +11,6 @@ from snncc.compiler import compile as compile_model
 from snncc.ir import ResetMode
 from snncc.loading import LoadOptions
 from snncc.targets.spinnaker2.emit import SCHEMA_PATH, load
-from test_emit_runner import FAKE
 
 MODELS = {
     "cnn": ("02_cnn", "cnn_sinabs.nir", LoadOptions(dt=1e-3)),
@@ -54,17 +50,7 @@ def test_artifacts_are_byte_identical_across_compiles(compiled, tmp_path):
             (tmp_path / "again" / "spinnaker2" / artifact).read_bytes(), artifact
 
 
-@pytest.fixture
-def fake_api(tmp_path):
-    root = tmp_path / "fake"
-    for rel, text in FAKE.items():
-        path = root / "spinnaker2" / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return root
-
-
-def test_generated_runner_builds_the_compiled_netlist(compiled, fake_api, tmp_path):
+def test_generated_runner_builds_the_compiled_netlist(compiled, run_on_fake_api, tmp_path):
     name, out, _ = compiled
     runner = out / "spinnaker2" / "run_py_spinnaker2.py"
     compile(runner.read_text(), str(runner), "exec")  # syntactically valid Python
@@ -73,13 +59,8 @@ def test_generated_runner_builds_the_compiled_netlist(compiled, fake_api, tmp_pa
     spikes = np.zeros((1, 6, source.size), dtype=np.uint8)
     spikes[0, 2, [0, 5]] = 1
     np.savez(tmp_path / "in.npz", **{source.name: spikes})
-    log = tmp_path / "log.json"
-    env = dict(os.environ, PYTHONPATH=str(fake_api), FAKE_S2_LOG=str(log))
-    proc = subprocess.run([sys.executable, str(runner), "--backend", "brian2", "--input",
-                           str(tmp_path / "in.npz"), "--out", str(tmp_path / "r.npz")],
-                          env=env, capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    calls = json.loads(log.read_text())
+    calls = run_on_fake_api(runner, "--backend", "brian2", "--input", str(tmp_path / "in.npz"),
+                            "--out", str(tmp_path / "r.npz"))
 
     pops = {c["name"]: c for c in calls if c["kind"] == "Population"}
     assert list(pops) == [p.name for p in spec.populations]

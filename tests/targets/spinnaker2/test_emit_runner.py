@@ -1,9 +1,6 @@
 """Emission: schema-valid deterministic netlist, round trip, and the generated runner
-executed against a recording fake of the py-spinnaker2 API."""
+executed against a recording fake of the py-spinnaker2 API (conftest.FAKE)."""
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -13,96 +10,6 @@ from snncc.targets.spinnaker2 import (
     Conv2DParams, NetSpec, NeuronParams, Population, Projection, RunOptions,
 )
 from snncc.targets.spinnaker2.emit import emit, load, to_json, validate_netlist_json
-
-FAKE = {
-    "__init__.py": '''
-import json, os
-CALLS = []
-def log(kind, **kw):
-    CALLS.append(dict(kind=kind, **kw))
-    with open(os.environ["FAKE_S2_LOG"], "w") as f:
-        json.dump(CALLS, f)
-''',
-    "snn.py": '''
-import numpy as np
-from spinnaker2 import log
-def _plain(x):
-    if isinstance(x, dict):
-        return {str(k): _plain(v) for k, v in x.items()}
-    return np.asarray(x).tolist()
-class Population:
-    def __init__(self, size, neuron_model, params, name, record):
-        self.size, self.name, self.record = size, name, record
-        log("Population", size=size, neuron_model=neuron_model, params=_plain(params),
-            name=name, record=list(record))
-    def set_max_atoms_per_core(self, n):
-        log("set_max_atoms_per_core", name=self.name, n=n)
-    def get_spikes(self):
-        return {0: [1, 3]}
-    def get_voltages(self):
-        return {i: np.arange(self.steps) * (i + 1.0) for i in range(self.size)}
-    def get_time_done_times(self):
-        return {0: np.full(self.steps, 7), 1: np.full(self.steps, 9)}
-    def get_n_packets(self):
-        return np.arange(self.steps)
-class Projection:
-    def __init__(self, pre, post, connections):
-        log("Projection", pre=pre.name, post=post.name, connections=connections)
-class Conv2DProjection:
-    def __init__(self, pre, post, weights, conv_params):
-        log("Conv2DProjection", pre=pre.name, post=post.name, dtype=str(weights.dtype),
-            weights=weights.tolist(), conv_params=conv_params)
-class Network:
-    def __init__(self, name):
-        self.name, self.objects = name, []
-        log("Network", name=name)
-    def add(self, *objs):
-        self.objects.extend(objs)
-''',
-    "hardware.py": '''
-from spinnaker2 import log
-class SpiNNaker2Chip:
-    def __init__(self, eth_ip):
-        log("SpiNNaker2Chip", eth_ip=eth_ip)
-    def run(self, net, timesteps, sys_tick_in_s=None):
-        log("run", net=net.name, timesteps=timesteps, sys_tick_in_s=sys_tick_in_s,
-            n_objects=len(net.objects))
-        for o in net.objects:
-            o.steps = timesteps
-''',
-    "brian2_sim.py": '''
-from spinnaker2 import log
-from spinnaker2.hardware import SpiNNaker2Chip
-class Brian2Backend(SpiNNaker2Chip):
-    def __init__(self):
-        log("Brian2Backend")
-''',
-    "helpers.py": "",
-    "neuron_models/__init__.py": "",
-    "neuron_models/common.py": '''
-import enum
-class PmgtMode(enum.Enum):
-    PL_MODE_LOW = 0
-    PL_MODE_HIGH = 1
-class DVFSParams:
-    def __init__(self, mode, pl_threshold):
-        self.mode, self.pl_threshold = mode, pl_threshold
-''',
-    "neuron_models/lif_neuron.py": '''
-from spinnaker2 import log
-class _Meta(type):
-    def __setattr__(cls, name, value):
-        log("dvfs", app=cls.__name__, mode=value.mode.name, pl_threshold=value.pl_threshold)
-class LIFNoDelayApplication(metaclass=_Meta):
-    pass
-''',
-    "neuron_models/lif_conv2d.py": '''
-from spinnaker2.neuron_models.lif_neuron import _Meta
-class LIFConv2dApplication(metaclass=_Meta):
-    pass
-''',
-}
-
 
 def network(timesteps=5):
     rng = np.random.default_rng(1)
@@ -128,25 +35,7 @@ def network(timesteps=5):
     ), RunOptions(timesteps=timesteps, sys_tick_in_s=2e-3, dvfs="auto", pl_threshold=30))
 
 
-@pytest.fixture
-def fake_api(tmp_path):
-    root = tmp_path / "fake"
-    for rel, text in FAKE.items():
-        path = root / "spinnaker2" / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return root
-
-
-def run_runner(files, fake_root, log, *args):
-    env = dict(os.environ, PYTHONPATH=str(fake_root), FAKE_S2_LOG=str(log))
-    proc = subprocess.run([sys.executable, str(files.runner), *args], env=env,
-                          capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 0, proc.stderr
-    return json.loads(log.read_text())
-
-
-def test_runner_builds_the_netlist(tmp_path, fake_api):
+def test_runner_builds_the_netlist(tmp_path, run_on_fake_api):
     spec = network()
     files = emit(spec, tmp_path / "out")
     compile(files.runner.read_text(), str(files.runner), "exec")
@@ -154,8 +43,8 @@ def test_runner_builds_the_netlist(tmp_path, fake_api):
     spikes[0, 1, [2, 5]] = 1
     spikes[1, 3, 15] = 1
     np.savez(tmp_path / "inputs.npz", **{"in": spikes})
-    calls = run_runner(files, fake_api, tmp_path / "log.json", "--eth-ip", "10.0.0.7",
-                       "--input", str(tmp_path / "inputs.npz"), "--out", str(tmp_path / "r.npz"))
+    calls = run_on_fake_api(files.runner, "--eth-ip", "10.0.0.7",
+                            "--input", str(tmp_path / "inputs.npz"), "--out", str(tmp_path / "r.npz"))
 
     pops = [c for c in calls if c["kind"] == "Population"]
     assert [p["name"] for p in pops] == ["in", "hid", "cx", "conv"] * 2  # one build per sample
@@ -203,10 +92,10 @@ def test_runner_builds_the_netlist(tmp_path, fake_api):
         assert r["conv.time_done"].shape == (2, 2, 5)
 
 
-def test_brian2_backend_flag(tmp_path, fake_api):
+def test_brian2_backend_flag(tmp_path, run_on_fake_api):
     files = emit(network(), tmp_path / "out")
-    calls = run_runner(files, fake_api, tmp_path / "log.json", "--backend", "brian2",
-                       "--out", str(tmp_path / "r.npz"), "--timesteps", "9")
+    calls = run_on_fake_api(files.runner, "--backend", "brian2",
+                            "--out", str(tmp_path / "r.npz"), "--timesteps", "9")
     assert [c["kind"] for c in calls if c["kind"] in ("Brian2Backend", "SpiNNaker2Chip")] == \
         ["Brian2Backend"]
     run = next(c for c in calls if c["kind"] == "run")
