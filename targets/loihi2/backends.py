@@ -59,7 +59,7 @@ def netspec_of(module: Any, meta: dict, arrays: dict[str, np.ndarray]) -> NetSpe
     pops = tuple(LifPopulation(p["name"], p["size"], p["du"], p["dv"], p["vth"],
                                arrays[f"{p['name']}.bias_mant"].astype(np.int64),
                                arrays[f"{p['name']}.bias_exp"].astype(np.int64),
-                               _v_init(arrays, p["name"], p["size"]))
+                               module.initial_v(arrays, p))
                  for p in meta["processes"])
     conns = tuple(Connection(c["name"], c["src"], c["dst"], module.matrix(c, arrays),
                              c["num_weight_bits"], c["weight_exp"], c["sign_mode"],
@@ -67,11 +67,6 @@ def netspec_of(module: Any, meta: dict, arrays: dict[str, np.ndarray]) -> NetSpe
                              c["sparse"])
                   for c in meta["connections"])
     return NetSpec(inputs, pops, conns)
-
-
-def _v_init(arrays: dict[str, np.ndarray], process: str, size: int) -> np.ndarray:
-    key = f"{process}.v_init"
-    return arrays[key].astype(np.int64) if key in arrays else np.zeros(size, np.int64)
 
 
 def intent(artifact: Artifact) -> tuple[dict, dict[str, np.ndarray], NetSpec]:
@@ -152,7 +147,7 @@ def _result(backend: str, meta: dict, arrays: dict, spikes: dict[str, np.ndarray
               else np.zeros((batch, steps, 0), np.uint8))
     node_states, scales = {}, {}
     if states is not None:
-        at = {p: steps - 1 + _lag_of(meta, p) for p in spikes}
+        at = {p: steps - 1 + lag for p, lag in _process_lags(meta).items()}
         u = _assemble(meta, arrays, states["u"])
         v = _assemble(meta, arrays, {p: membrane(arrays, p, states["v"][p], spikes[p][:, at[p]])
                                      for p in states["v"]})
@@ -187,12 +182,12 @@ def run_golden(artifact: Artifact, x: np.ndarray, *, record_state: bool = False,
     meta, arrays, spec = intent(artifact)
     port, padded, steps = padded_input(meta, x)
     start = time.perf_counter()
-    gold = simulate(spec, {port: padded}, record_uv=record_state or trace, check=False,
-                    bias_start={p: _lag_of(meta, p) for p in (x["name"] for x in meta["processes"])})
+    lags = _process_lags(meta)
+    gold = simulate(spec, {port: padded}, record_uv=record_state or trace, check=False, bias_start=lags)
     seconds = time.perf_counter() - start
     states, extra = None, {}
     if record_state:
-        at = {p: steps - 1 + _lag_of(meta, p) for p in gold.spikes}
+        at = {p: steps - 1 + lag for p, lag in lags.items()}
         states = {"u": {p: gold.u_trace[p][:, at[p]] for p in at},
                   "v": {p: gold.v_trace[p][:, at[p]] for p in at}}
     if trace:
@@ -205,8 +200,9 @@ def run_golden(artifact: Artifact, x: np.ndarray, *, record_state: bool = False,
     return result
 
 
-def _lag_of(meta: dict, process: str) -> int:
-    return next(n["lag"] for n in meta["nodes"] if process in n["processes"])
+def _process_lags(meta: dict) -> dict[str, int]:
+    """Each Lava process's lag: its IR node's steps behind the reference."""
+    return {p: n["lag"] for n in meta["nodes"] for p in n["processes"]}
 
 
 def run_lava(artifact: Artifact, x: np.ndarray, *, record_state: bool = False,
@@ -218,7 +214,7 @@ def run_lava(artifact: Artifact, x: np.ndarray, *, record_state: bool = False,
     module = generated_module(artifact.folder())
     meta, arrays = module.load(artifact.folder())
     port, padded, steps = padded_input(meta, x)
-    stops = {p: steps + _lag_of(meta, p) for n in meta["nodes"] for p in n["processes"]}
+    stops = {p: steps + lag for p, lag in _process_lags(meta).items()}
     start = time.perf_counter()
     runs = [module.run({port: sample}, padded.shape[1], stops=stops, bias_start="lag", hardware=hardware,
                        directory=artifact.folder(), loaded=(meta, arrays)) for sample in padded]
