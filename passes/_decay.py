@@ -22,8 +22,6 @@ import numpy as np
 
 from snncc.diagnostics import SnnccError
 
-KINDS = ("float", "float32", "fraction", "shift")
-
 
 @dataclass(frozen=True)
 class DecayFormat:
@@ -31,10 +29,6 @@ class DecayFormat:
     bits: int = 12
     syn_offset: int = 1
     max_shift: int = 15
-
-    @property
-    def exact(self) -> bool:
-        return self.kind == "float"
 
     def spec(self) -> Any:
         """The JSON form, as written in the capabilities."""

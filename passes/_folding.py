@@ -31,6 +31,9 @@ from snncc.ir import (
 )
 
 WEIGHT_LAYERS = (Affine, Linear, Conv1d, Conv2d)
+WEIGHTED = (*WEIGHT_LAYERS, Scale)
+#: the neuron kinds whose thresholds a target with ``threshold_offsets`` shifts (their membranes)
+OFFSET_KINDS = (LIF, IF)
 Shape = tuple[int, ...]
 
 
@@ -232,7 +235,7 @@ def offsets_apply(capabilities: Any, node: Any) -> bool:
     """True when the target realises ``node``'s per-neuron thresholds of any sign itself
     (``Capabilities.extra["threshold_offsets"]``: a shifted membrane, for LIF and IF only)."""
     extra = getattr(capabilities, "extra", None) or {}
-    return bool(extra.get("threshold_offsets", False)) and isinstance(node, (LIF, IF))
+    return bool(extra.get("threshold_offsets", False)) and isinstance(node, OFFSET_KINDS)
 
 
 def threshold_limits(capabilities: Any) -> tuple[float | None, float | None, bool]:
@@ -283,7 +286,3 @@ def bypass(graph: Graph, name: str) -> Graph:
             edges.append(edge)
     nodes = {n: v for n, v in graph.nodes.items() if n != name}
     return graph.replace(nodes=nodes, edges=tuple(edges))
-
-
-def spiking_kinds() -> tuple[type, ...]:
-    return (LIF, IF, CubaLIF)

@@ -34,7 +34,9 @@ from typing import Any
 import numpy as np
 
 from snncc.diagnostics import SnnccError
-from snncc.ir import IF, LIF
+from snncc.ir import LIF
+
+from ._folding import OFFSET_KINDS
 
 
 @dataclass(frozen=True)
@@ -63,14 +65,17 @@ class Formats:
     def threshold_limits(self, node: Any = None) -> tuple[int, int]:
         bits = self.threshold_bits or (self.state_bits - self.frac_bits)
         if self.threshold_unsigned:
-            offset = self.threshold_offsets and isinstance(node, (LIF, IF))
-            return -(2**bits - 1) if offset else 0, 2**bits - 1
+            return -(2**bits - 1) if self.offsets(node) else 0, 2**bits - 1
         return -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+
+    def offsets(self, node: Any) -> bool:
+        """Does the target shift ``node``'s membrane to realise thresholds of either sign?"""
+        return self.threshold_unsigned and self.threshold_offsets and isinstance(node, OFFSET_KINDS)
 
     def offset(self, node: Any, theta: np.ndarray, dt: float | None) -> tuple[np.ndarray, np.ndarray] | None:
         """With threshold offsets for ``node``: per neuron the shift ``max(theta, 0) - theta``
         (flat, real units) and the membrane decay ``a`` (1 for IF); else None."""
-        if not (self.threshold_unsigned and self.threshold_offsets and isinstance(node, (LIF, IF))):
+        if not self.offsets(node):
             return None
         theta = np.asarray(theta, np.float64).reshape(-1)
         decay = 1 - dt / np.broadcast_to(np.asarray(node.tau, np.float64), node.shape).reshape(-1) \

@@ -20,12 +20,12 @@ from typing import ClassVar
 import numpy as np
 
 from snncc.diagnostics import Diagnostic, SnnccError
-from snncc.ir import Affine, BatchNorm, Conv1d, Conv2d, CubaLIF, Graph, Linear, Scale, infer_shapes
+from snncc.ir import Affine, BatchNorm, Conv1d, Conv2d, CubaLIF, Graph, Linear, Scale, SpikingNeuron, infer_shapes
 from snncc.passbase import Pass, PassContext, PassResult
 
 from ._folding import (
     WEIGHT_LAYERS, bn_problems, bn_scale_shift, bypass, expand, full, is_channel_wise, per_channel, quantized,
-    scale_neuron, scale_outputs, spiking_kinds, threshold_problems,
+    scale_neuron, scale_outputs, threshold_problems,
 )
 
 
@@ -107,7 +107,7 @@ def _into_neuron(graph: Graph, name: str, shape, a: np.ndarray, c: np.ndarray, p
         return None, f"it feeds {len(outs)} nodes, not one neuron", []
     dst = outs[0].dst
     neuron = graph.nodes[dst]
-    if not isinstance(neuron, spiking_kinds()):
+    if not isinstance(neuron, SpikingNeuron):
         return None, f"its consumer '{dst}' is a {neuron.kind}, not a LIF/IF/CubaLIF neuron", []
     if len(graph.incoming(dst)) != 1 or outs[0].dst_port != "input":
         return None, f"neuron '{dst}' has other inputs the BN's scale would not apply to", []

@@ -30,11 +30,9 @@ from snncc.lowering import layer_graph
 from snncc.passbase import Pass, PassContext, PassResult
 
 from ._fidelity import can_fire, peak_input
+from ._folding import WEIGHTED
 from ._slicing import take_columns, take_neurons, take_rows
-from .simplify import Simplify
-
-DENSE = (Affine, Linear)
-WEIGHTED = (Affine, Linear, Conv1d, Conv2d, Scale)
+from .simplify import DENSE, Simplify
 
 
 @dataclass(frozen=True)

@@ -31,18 +31,17 @@ import numpy as np
 
 from snncc.diagnostics import Diagnostic, Severity, SnnccError
 from snncc.ir import (
-    Affine, Conv1d, Conv2d, CubaLIF, Delay, Flatten, Graph, IntParam, Linear, Neuron, Quantization, Scale,
+    Affine, Conv1d, Conv2d, CubaLIF, Delay, Flatten, Graph, IntParam, Neuron, Quantization, Scale,
     SpikingNeuron,
 )
 from snncc.lowering import LayerGraph, Projection, layer_graph, schedule
 from snncc.passbase import Pass, PassContext, PassResult
 
 from ._fidelity import agreement, can_fire, not_integral, peak_input, source_bound
-from ._folding import full
+from ._folding import WEIGHTED, full
 from ._quant import Formats, clip_magnitude, exponent, formats, round_bias, round_clip
 from ._quant_layers import equalize_rows
 
-WEIGHTED = (Affine, Linear, Conv1d, Conv2d, Scale)
 
 
 @dataclass(frozen=True)
