@@ -33,8 +33,12 @@ def _round(value: float) -> float:
 
 
 def fidelity_summary(float_graph: Graph, artifact: Artifact, calibration: np.ndarray,
-                     reports: Mapping[str, Any]) -> tuple[dict[str, Any] | None, list[Diagnostic]]:
-    """(summary, notes): None with a note saying why when it cannot be computed."""
+                     reports: Mapping[str, Any], *, compiled: RunResult | None = None
+                     ) -> tuple[dict[str, Any] | None, list[Diagnostic]]:
+    """(summary, notes): None with a note saying why when it cannot be computed. ``compiled``:
+    a run of the same calibration input (its first samples, at least as many as this summary
+    uses) to reuse instead of running the backend again, when it comes from this summary's
+    backend (the compiler passes the energy report's run)."""
     backends = list(getattr(artifact.target, "backends", {}) or {})
     if not backends:
         return None, []  # a float-only target: the compiled graph is the float model
@@ -45,7 +49,7 @@ def fidelity_summary(float_graph: Graph, artifact: Artifact, calibration: np.nda
         if shape is None:
             raise SnnccError.single("SNN606", f"the graph has {len(names)} inputs")
         x = as_batch(np.asarray(calibration), shape)[0][:MAX_SAMPLES]
-        compiled = run(artifact, x, backend)
+        compiled = _reused(compiled, backend, x) or run(artifact, x, backend)
     except SnnccError as exc:
         why = exc.diagnostics[0].message if exc.diagnostics else str(exc)
         return None, [Diagnostic("SNN606", f"no fidelity summary: {why}", severity=Severity.NOTE,
@@ -65,6 +69,16 @@ def fidelity_summary(float_graph: Graph, artifact: Artifact, calibration: np.nda
                "skipped": dict(comparison.skipped),
                "quantize": {k: v for k, v in counts.items() if k not in layers}}
     return summary, []
+
+
+def _reused(result: RunResult | None, backend: str, x: np.ndarray) -> RunResult | None:
+    """``result``'s spikes and output for the samples of ``x`` when it is ``backend``'s run of
+    at least those samples and steps (backends run samples independently), else None."""
+    if result is None or result.backend != backend or result.output.shape[0] < x.shape[0] \
+            or result.output.shape[1] != x.shape[1]:
+        return None
+    n = x.shape[0]
+    return RunResult(backend, {k: v[:n] for k, v in result.spikes.items()}, result.output[:n])
 
 
 def _float_run(graph: Graph, x: np.ndarray) -> RunResult:

@@ -128,24 +128,21 @@ def compile(  # noqa: A001 - the public verb
                 write_json(os.path.join(staging, "mapping.json"), context.reports["mapping"])
                 artifacts.append("mapping.json")
             manifest["artifacts"] = sorted(artifacts)
-            if calibration is not None:  # compiled vs float model on the calibration input (issue #4)
+            if calibration is not None:  # per-core energy (issue #9) and compiled vs float model (issue #4)
+                from .energy.hook import compile_report
                 from .runtime.backend import Artifact
                 from .runtime.fidelity import fidelity_summary
 
-                fidelity, fidelity_notes = fidelity_summary(context.before_lossy or lowered, Artifact(staging, manifest),
-                                                            calibration, context.reports)
+                artifact = Artifact(staging, manifest)
+                # the energy run (more samples) serves the fidelity summary too when both use one backend
+                result.energy, energy_notes, written, energy_run = compile_report(artifact, calibration, energy_table)
+                manifest["artifacts"] = sorted(manifest["artifacts"] + written)
+                fidelity, fidelity_notes = fidelity_summary(context.before_lossy or lowered, artifact, calibration,
+                                                            context.reports, compiled=energy_run)
                 if fidelity is not None:
                     manifest["fidelity"] = fidelity
-                result.notes = result.notes + fidelity_notes
-                manifest["notes"] += [n.render() for n in fidelity_notes]
-            if calibration is not None:  # per-core energy estimate on the calibration input (issue #9)
-                from .energy.hook import compile_report
-                from .runtime.backend import Artifact
-
-                result.energy, energy_notes, written = compile_report(Artifact(staging, manifest), calibration, energy_table)
-                manifest["artifacts"] = sorted(manifest["artifacts"] + written)
-                result.notes = result.notes + energy_notes
-                manifest["notes"] += [n.render() for n in energy_notes]
+                result.notes = result.notes + fidelity_notes + energy_notes
+                manifest["notes"] += [n.render() for n in fidelity_notes + energy_notes]
             # the full core map is OUT/mapping.json; the manifest file keeps its summary
             reports = {k: (v["summary"] if k == "mapping" else v) for k, v in context.reports.items()}
             write_json(os.path.join(staging, "manifest.json"), {**manifest, "reports": reports})

@@ -92,23 +92,42 @@ def test_a_corrupted_weight_fails_bench_naming_layer_neuron_and_step(fpga_digits
     assert layers["lif_1"] == int(differ.sum())
 
 
-def test_compile_prints_and_stores_the_fidelity_summary(fpga_digits, digits, tmp_path):
-    out, stdout = fpga_digits
+def _fidelity_of(out, digits, tmp_path, backend):
+    """OUT's manifest fidelity summary, checked layer by layer against ``backend`` and the float
+    model (the same model compiled without lossy passes, on the reference simulator) run apart."""
     fidelity = json.loads((out / "manifest.json").read_text())["fidelity"]
-    assert "fidelity: golden vs float model on 32 calibration sample(s) x 16 steps" in stdout
-    assert fidelity["backend"] == "golden" and fidelity["samples"] == 32 and set(fidelity["layers"]) == {"lif_1", "lif_3"}
-    # the float side: the same model compiled without lossy passes, on the reference simulator
+    assert fidelity["backend"] == backend and fidelity["samples"] == 32 and set(fidelity["layers"]) == {"lif_1", "lif_3"}
     assert invoke("compile", digits / "model.pt", "-o", tmp_path / "float").exit_code == 0
     x = np.load(digits / "test_x.npy")[:32]
     floating = run(load_artifact(str(tmp_path / "float")), x).spikes
-    compiled = run(load_artifact(str(out)), x, "golden").spikes
-    quantize = json.loads((out / "manifest.json").read_text())["reports"]["quantize"]["layers"]
+    compiled = run(load_artifact(str(out)), x, backend).spikes
     for name, layer in fidelity["layers"].items():
         assert layer["spikes_float"] == int(floating[name].sum()) and layer["spikes_compiled"] == int(compiled[name].sum())
         assert layer["agreement"] == pytest.approx(float((floating[name] == compiled[name]).mean()), abs=1e-6)
+    return fidelity
+
+
+def test_compile_prints_and_stores_the_fidelity_summary(fpga_digits, digits, tmp_path):
+    out, stdout = fpga_digits
+    assert "fidelity: golden vs float model on 32 calibration sample(s) x 16 steps" in stdout
+    fidelity = _fidelity_of(out, digits, tmp_path, "golden")
+    quantize = json.loads((out / "manifest.json").read_text())["reports"]["quantize"]["layers"]
+    for name, layer in fidelity["layers"].items():
         zeroed = sum(p["rounded_to_zero"] for p in quantize[name]["projections"].values())
         assert layer["zeroed_weights"] == zeroed and layer["saturated"] == 0
     assert 0.9 <= fidelity["prediction_agreement"] <= 1.0
+
+
+def test_fidelity_summary_reads_its_samples_from_the_energy_run_of_the_same_backend(digits, tmp_path):
+    """On spinnaker2 the energy report (64 samples) and the fidelity summary (32) both run
+    spinnaker2-emu: the summary takes its samples from the energy report's run."""
+    from snncc.compiler import compile as compile_model
+
+    out = tmp_path / "OUT"
+    compile_model(str(digits / "model.pt"), "spinnaker2", out_dir=str(out), calibration=np.load(digits / "test_x.npy"))
+    report = json.loads((out / "report.json").read_text())
+    assert report["backend"] == "spinnaker2-emu" and report["input"]["samples"] == 64
+    _fidelity_of(out, digits, tmp_path, "spinnaker2-emu")
 
 
 def test_assert_backends_agree_reports_the_divergence(fpga_digits, digits, tmp_path):
