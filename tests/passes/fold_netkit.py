@@ -98,6 +98,20 @@ def full(values, shape):
     return np.broadcast_to(values.reshape(shape[0], *([1] * (len(shape) - 1))), shape)
 
 
+def bn_gain(p: ir.BatchNormParams, shape):
+    """BN(x) = a x + c: the gain a = gamma / sqrt(var + eps) at the neuron shape."""
+    return full(p.gamma, shape) / np.sqrt(full(p.var, shape) + p.eps)
+
+
+def mpbn_threshold(node):
+    """(membrane-unit threshold, sign(gamma)) of a neuron's MPBN, from the paper's algebra
+    (frontends.md §3.2); a negative gamma flips the comparison."""
+    p, shape = node.membrane_bn, node.shape
+    gamma, mean, beta = (full(getattr(p, k), shape) for k in ("gamma", "mean", "beta"))
+    s = np.sqrt(full(p.var, shape) + p.eps)
+    return mean + (np.asarray(node.v_threshold) - beta) * s / gamma, np.sign(gamma)
+
+
 def per_channel_params(cell):
     """``cell`` with its time constants and gains constant within each channel (axis 0), as a
     convolution in front needs (one factor per channel: shared kernels)."""

@@ -6,17 +6,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fold_netkit import bn_params, chain, full, compare, layer, neuron, out_shape, spikes_in
+from fold_netkit import bn_gain, bn_params, chain, compare, full, layer, neuron, out_shape, spikes_in
 from snncc import ir
 from snncc.passbase import PassContext
 from snncc.passes.fold_batchnorm import FoldBatchnorm
 
 PROPERTY = settings(max_examples=25, deadline=None, derandomize=True)
-
-
-
-def _scale(p, shape):
-    return full(p.gamma, shape) / np.sqrt(full(p.var, shape) + p.eps)
 
 
 @PROPERTY
@@ -81,7 +76,7 @@ def test_bn_into_neuron_is_exact(seed, source, kind, reset, comparator, negative
     graph = chain(*pairs, ("bn", ir.BatchNorm(params=p)), ("cell", cell))
     result = FoldBatchnorm().run(graph, PassContext())
     assert result.changes["into_neuron"] == ["bn->cell"]
-    a = _scale(p, shape)
+    a = bn_gain(p, shape)
     if kind != "CubaLIF" and np.any(a < 0):
         assert result.changes["sign_scale"] == ["bn"] and isinstance(result.graph.nodes["bn"], ir.Scale)
         np.testing.assert_array_equal(result.graph.nodes["bn"].scale, np.sign(a))

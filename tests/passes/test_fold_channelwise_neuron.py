@@ -5,7 +5,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fold_netkit import bn_params, chain, compare, full, neuron, spikes_in
+from fold_netkit import bn_gain, bn_params, chain, compare, neuron, spikes_in
 from snncc import ir
 from snncc.passbase import PassContext
 from snncc.pipeline import PassManager, parse_pipeline
@@ -29,7 +29,7 @@ def test_channel_wise_bn_into_neuron_then_discretize_is_exact(seed, kind, reset,
     folded, records = PassManager(parse_pipeline("fold-batchnorm,fold-mpbn,discretize")).run(graph, PassContext())
     assert records[0].changes["into_neuron"] == ["bn->cell"]
     assert folded.nodes["cell"].membrane_bn is None
-    a = full(p.gamma, SHAPE) / np.sqrt(full(p.var, SHAPE) + p.eps)
+    a = bn_gain(p, SHAPE)
     if kind != "CubaLIF" and np.any(a < 0):  # the sign stays as a Scale; discretize's gain goes into it
         assert isinstance(folded.nodes["bn"], ir.Scale)
     c = compare(graph, folded, spikes_in(SHAPE, seed, p=0.5))

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fold_netkit import bn_params, chain, full, compare, layer, neuron, out_shape, spikes_in
+from fold_netkit import bn_params, chain, compare, layer, mpbn_threshold, neuron, out_shape, spikes_in
 from snncc import ir
 from snncc.diagnostics import SnnccError
 from snncc.passbase import PassContext
@@ -14,15 +14,6 @@ from snncc.passes.fold_mpbn import FoldMpbn
 from snncc.target import Capabilities
 
 PROPERTY = settings(max_examples=25, deadline=None, derandomize=True)
-
-
-
-def _theta(node):
-    """Membrane-unit threshold from the paper's algebra (frontends.md §3.2)."""
-    p, shape = node.membrane_bn, node.shape
-    gamma, mean, beta = (full(getattr(p, k), shape) for k in ("gamma", "mean", "beta"))
-    s = np.sqrt(full(p.var, shape) + p.eps)
-    return mean + (np.asarray(node.v_threshold) - beta) * s / gamma, np.sign(gamma)
 
 
 def _net(seed, layer_kind, kind, reset, comparator, elementwise, negative, tiny, channel_sign=False):
@@ -45,7 +36,7 @@ def _net(seed, layer_kind, kind, reset, comparator, elementwise, negative, tiny,
        negative=st.sampled_from([0.0, 0.5, 1.0]), tiny=st.sampled_from([0.0, 0.3]))
 def test_fold_mpbn_is_exact(seed, layer_kind, kind, reset, comparator, elementwise, negative, tiny):
     graph, in_shape = _net(seed, layer_kind, kind, reset, comparator, elementwise, negative, tiny, channel_sign=True)
-    theta, sign = _theta(graph.nodes["lif"])
+    theta, sign = mpbn_threshold(graph.nodes["lif"])
     result = FoldMpbn().run(graph, PassContext())
     folded = result.graph.nodes["lif"]
     assert result.modified and folded.membrane_bn is None and result.changes["folded"] == ["lif"]
@@ -112,7 +103,7 @@ def _positive_theta_net(seed, layer_kind, kind, reset, elementwise):
        elementwise=st.booleans(), automatic=st.booleans())
 def test_shared_threshold_rescaling_is_exact(seed, layer_kind, kind, reset, elementwise, automatic):
     graph, in_shape = _positive_theta_net(seed, layer_kind, kind, reset, elementwise)
-    theta, sign = _theta(graph.nodes["lif"])
+    theta, sign = mpbn_threshold(graph.nodes["lif"])
     if automatic:
         run = lambda: FoldMpbn().run(graph, PassContext(Capabilities("t", threshold_granularity="process")))  # noqa: E731
     else:

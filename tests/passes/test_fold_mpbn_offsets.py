@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fold_netkit import bn_params, chain, compare, full, layer, neuron, out_shape, spikes_in
+from fold_netkit import bn_params, chain, compare, layer, mpbn_threshold, neuron, out_shape, spikes_in
 from snncc.diagnostics import SnnccError
 from snncc.passbase import PassContext
 from snncc.passes.fold_mpbn import FoldMpbn
@@ -29,10 +29,8 @@ def _mpbn_net(seed, layer_kind, kind, reset):
 
 
 def _folded(node):
-    p, shape = node.membrane_bn, node.shape
-    gamma, mean, beta = (full(getattr(p, k), shape) for k in ("gamma", "mean", "beta"))
-    theta = mean + (np.asarray(node.v_threshold) - beta) * np.sqrt(full(p.var, shape) + p.eps) / gamma
-    return np.sign(gamma) * theta
+    theta, sign = mpbn_threshold(node)
+    return sign * theta
 
 
 @PROPERTY
