@@ -19,12 +19,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from snncc.diagnostics import Diagnostic, SnnccError
-from snncc.targets.loihi2.lif import LifState, effective_bias
+from snncc.targets.loihi2.lif import LifState
 from snncc.targets.loihi2.links import CHUNK_ELEMS, Link
 from snncc.targets.loihi2.netspec import NetSpec
 from snncc.targets.loihi2.synapse import Accumulator, matmul_threads
 
-__all__ = ["GoldenResult", "simulate", "prepare", "effective_bias"]
+__all__ = ["GoldenResult", "simulate", "prepare"]
 
 
 @dataclass(frozen=True)
@@ -68,8 +68,7 @@ def prepare(spec: NetSpec) -> list[Accumulator]:
     """Build (or fetch) the accumulators of ``spec``; :func:`simulate` calls it."""
     accs = _PREPARED.get(spec)
     if accs is None:
-        accs = [Accumulator.build(c, None if c.delays is None else np.unique(c.delays))
-                for c in spec.connections]
+        accs = [Accumulator.build(c) for c in spec.connections]
         _PREPARED[spec] = accs
     return accs
 

@@ -29,7 +29,6 @@ class Link:
     def __init__(self, conn: Connection, acc: Accumulator, batch: int,
                  external: np.ndarray | None = None, chunk_elems: int = CHUNK_ELEMS):
         self.conn = conn
-        self.delay_values = None if conn.delays is None else np.unique(conn.delays)
         self.acc = acc
         self.total_shift = acc.k + int(conn.weight_exp)   # (sum M << k) << weight_exp
         n_dst = conn.weights.shape[0]
@@ -87,6 +86,6 @@ class Link:
         self.ring[self.head] = 0
         self.head = (self.head + 1) % depth
         if acc is not None:
-            for block, d in enumerate(self.delay_values):
+            for block, d in enumerate(self.acc.delay_values):
                 slot = self.ring[(self.head + int(d)) % depth]
                 np.add(slot, acc[:, block], out=slot)

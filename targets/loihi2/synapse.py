@@ -25,15 +25,10 @@ import numpy as np
 from snncc.targets.loihi2.netspec import Connection
 from snncc.targets.loihi2.validate import effective_sign_mode, truncate_bits
 
-__all__ = ["quantize_weights", "Accumulator", "shift", "matmul_threads"]
+__all__ = ["quantize_weights", "Accumulator", "matmul_threads"]
 
 # Batches whose spike density is below 1/64 use the row gather instead of the matmul.
 _SPARSE_DENSITY = 1 / 64
-
-
-def shift(x: np.ndarray, amount: int) -> np.ndarray:
-    """``x << amount`` or arithmetic ``x >> -amount`` (Lava's weight_exp rule)."""
-    return np.left_shift(x, amount) if amount > 0 else np.right_shift(x, -amount)
 
 
 def quantize_weights(conn: Connection) -> np.ndarray:
@@ -80,7 +75,7 @@ class Accumulator:
     """Exact ``sum of quantised weight columns of active inputs`` for one connection.
 
     ``mt8`` holds ``(M - offset)^T`` with, for a DelayDense, one block of ``n_dst``
-    columns per distinct delay value. :meth:`__call__` returns int32
+    columns per distinct delay value (``delay_values``, sorted). :meth:`__call__` returns int32
     ``[B, n_blocks, n_dst]`` sums of ``M``; the caller shifts by ``k + weight_exp``.
     """
 
@@ -89,10 +84,12 @@ class Accumulator:
     k: int
     n_blocks: int
     n_dst: int
+    delay_values: np.ndarray | None = None
     _torch_w: object = None
 
     @classmethod
-    def build(cls, conn: Connection, delay_values: np.ndarray | None) -> "Accumulator":
+    def build(cls, conn: Connection) -> "Accumulator":
+        delay_values = None if conn.delays is None else np.unique(conn.delays)
         wq = quantize_weights(conn)
         k = truncate_bits(effective_sign_mode(conn), conn.num_weight_bits)
         m = (wq >> k).T.astype(np.int16)  # (n_src, n_dst); exact: wq is a multiple of 2**k
@@ -108,7 +105,7 @@ class Accumulator:
         delays_t = conn.delays.T
         for b, d in enumerate(delay_values):
             mt8[:, b * n_dst:(b + 1) * n_dst] = np.where(delays_t == d, m - offset, -offset)
-        return cls(mt8, offset, k, len(delay_values), n_dst)
+        return cls(mt8, offset, k, len(delay_values), n_dst, delay_values)
 
     def __call__(self, spikes: np.ndarray) -> np.ndarray | None:
         """``spikes``: bool ``[B, n_src]``. Returns int32 ``[B, n_blocks, n_dst]`` holding
