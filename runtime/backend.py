@@ -111,15 +111,20 @@ def run(artifact: Artifact | str, x: np.ndarray, backend: str = "reference", *, 
 
 
 def run_reference(artifact: Artifact, x: np.ndarray, *, record_state: bool = False) -> RunResult:
+    return simulate_result(artifact.graph, x, record_state=record_state)
+
+
+def simulate_result(graph: Graph, x: np.ndarray, backend: str = "reference", *,
+                    record_state: bool = False) -> RunResult:
+    """The float reference simulator on ``graph`` (any IR graph, compiled or not) as a RunResult."""
     import torch
 
     from snncc.runtime.reference import simulate
 
-    graph = artifact.graph
     sim = simulate(graph, torch.as_tensor(x))
     spikes = {n: _flat(sim.spikes[n]).astype(np.uint8) for n, _ in graph.items_of(SpikingNeuron)}
     states = {n: {k: _flat(v) for k, v in d.items()} for n, d in sim.states.items()} if record_state else {}
-    return RunResult("reference", spikes, _flat(sim.output), states, {n: 1.0 for n in states})
+    return RunResult(backend, spikes, _flat(sim.output), states, {n: 1.0 for n in states})
 
 
 def _flat(tensor) -> np.ndarray:

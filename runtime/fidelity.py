@@ -16,8 +16,8 @@ from typing import Any, Mapping
 import numpy as np
 
 from snncc.diagnostics import Diagnostic, Severity, SnnccError
-from snncc.ir import Graph, SpikingNeuron
-from snncc.runtime.backend import Artifact, RunResult, run
+from snncc.ir import Graph
+from snncc.runtime.backend import Artifact, RunResult, run, simulate_result
 from snncc.runtime.bench import predictions
 from snncc.runtime.compare import compare
 from snncc.runtime.inputs import as_batch
@@ -54,7 +54,7 @@ def fidelity_summary(float_graph: Graph, artifact: Artifact, calibration: np.nda
         why = exc.diagnostics[0].message if exc.diagnostics else str(exc)
         return None, [Diagnostic("SNN606", f"no fidelity summary: {why}", severity=Severity.NOTE,
                                  hint="calibration data must be spike input [B, T, *input_shape] the target's backends take")]
-    reference = _float_run(float_graph, x)
+    reference = simulate_result(float_graph, x, "float")
     order = [n for n in artifact.graph.nodes if n in compiled.spikes]
     comparison = compare(reference, compiled, order)
     counts = quantize_counts(reports.get("quantize"))
@@ -79,17 +79,6 @@ def _reused(result: RunResult | None, backend: str, x: np.ndarray) -> RunResult 
         return None
     n = x.shape[0]
     return RunResult(backend, {k: v[:n] for k, v in result.spikes.items()}, result.output[:n])
-
-
-def _float_run(graph: Graph, x: np.ndarray) -> RunResult:
-    import torch
-
-    from snncc.runtime.reference import simulate
-
-    sim = simulate(graph, torch.from_numpy(x))
-    flat = lambda t: t.numpy().reshape(*t.shape[:2], -1)  # noqa: E731
-    spikes = {n: flat(sim.spikes[n]).astype(np.uint8) for n, _ in graph.items_of(SpikingNeuron)}
-    return RunResult("float", spikes, flat(sim.output))
 
 
 #: quantize report keys (docs/lowering-contract.md section 3) summed per layer, at any depth
