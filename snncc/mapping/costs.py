@@ -83,10 +83,28 @@ def _shared(model: ResourceModel, info: ProjectionInfo) -> bool:
     return model.conv_weight_sharing and info.kernel_per_channel is not None
 
 
+def _loihi_bits(m: Loihi2Model, info: ProjectionInfo) -> int:
+    """Bits per synapse: the weight plus the delay field when the projection has delays."""
+    return info.weight_bits + (m.delay_bits if info.has_delay else 0)
+
+
+def _spinnaker_synapse_bytes(m: SpiNNaker2Model, delays: bool) -> int:
+    """One synapse word: the delay models' 16-bit word, or the no-delay models' word."""
+    return m.delay_synapse_bytes if delays else m.no_delay_synapse_bytes
+
+
+def _spinnaker_neuron_bytes(m: SpiNNaker2Model, kind: str, delays: bool) -> int:
+    """DTCM per neuron: a spike source's spike-time index, else float32 state + input ring."""
+    if kind == "Input":
+        return 4 * m.spike_list_words
+    slots = m.delay_slots if delays else 1
+    return 4 * (m.state_words.get(kind, 5) + slots * m.ring_types)
+
+
 def _loihi(m: Loihi2Model, layer, neurons, channels, synapses, fan_in, projections, neuron_check) -> Usage:
     weights = np.zeros_like(neurons)
     for info, s in projections:
-        bits = info.weight_bits + (m.delay_bits if info.has_delay else 0)
+        bits = _loihi_bits(m, info)
         if _shared(m, info):
             weights = weights + -(-channels * info.kernel_per_channel * bits // 8)
         else:
@@ -109,7 +127,7 @@ def _spinnaker(m: SpiNNaker2Model, layer, neurons, channels, synapses, fan_in, p
     kernels = np.zeros_like(neurons)
     mpt = np.zeros_like(neurons)
     delays = any(info.has_delay for info, _ in projections)
-    syn_bytes = m.delay_synapse_bytes if delays else m.no_delay_synapse_bytes
+    syn_bytes = _spinnaker_synapse_bytes(m, delays)
     for info, s in projections:
         # source PEs are not known while partitioning: at least ceil(sources / 256) of them
         mpt = mpt + m.mpt_entry_bytes * -(-s.sources // m.neurons_per_core)
@@ -118,11 +136,7 @@ def _spinnaker(m: SpiNNaker2Model, layer, neurons, channels, synapses, fan_in, p
         else:  # rows: header + word-aligned synapse words (<= 2 bytes of padding per row)
             pad = 2 if syn_bytes % 4 else 0
             rows = rows + s.sources * (m.row_header_bytes + pad) + s.synapses * syn_bytes
-    if layer.kind == "Input":
-        state = 4 * m.spike_list_words * neurons
-    else:
-        slots = m.delay_slots if delays else 1
-        state = 4 * (m.state_words.get(layer.kind, 5) + slots * m.ring_types) * neurons
+    state = _spinnaker_neuron_bytes(m, layer.kind, delays) * neurons
     record = 4 * (-(-neurons // 32) + 2) * m.recording_steps if layer.recorded else np.zeros_like(neurons)
     fixed = np.full_like(neurons, m.pe_fixed_bytes)
     memory = {"fixed": fixed, "synapse_rows": rows, "kernels": kernels, "master_population_table": mpt,
@@ -169,7 +183,7 @@ def lower_bound(model: ResourceModel, layer: LayerInfo, projections: list[Projec
         bounds["input axons"] = -(-sources // model.input_axons)
         per_tile = sum(f * model.axon_bytes for f in min_fan_in)
         for info in projections:
-            bits = info.weight_bits + (model.delay_bits if info.has_delay else 0)
+            bits = _loihi_bits(model, info)
             if _shared(model, info):
                 per_tile += -(-info.kernel_per_channel * bits // 8)
             else:  # any format stores >= `bits` per synapse (dense rows at density 1)
@@ -177,7 +191,7 @@ def lower_bound(model: ResourceModel, layer: LayerInfo, projections: list[Projec
         bounds["synaptic memory"] = _memory_bound(per_neuron, model.synaptic_memory_bytes - per_tile)
     elif isinstance(model, SpiNNaker2Model):
         delays = any(info.has_delay for info in projections)
-        syn_bytes = model.delay_synapse_bytes if delays else model.no_delay_synapse_bytes
+        syn_bytes = _spinnaker_synapse_bytes(model, delays)
         per_tile = model.pe_fixed_bytes
         for info, f in zip(projections, min_fan_in):
             per_tile += model.mpt_entry_bytes if f > 0 else 0
@@ -186,11 +200,7 @@ def lower_bound(model: ResourceModel, layer: LayerInfo, projections: list[Projec
             else:
                 per_tile += f * model.row_header_bytes
                 per_neuron += neuron_degrees(info) * syn_bytes
-        if layer.kind == "Input":
-            per_neuron += 4 * model.spike_list_words
-        else:
-            slots = model.delay_slots if delays else 1
-            per_neuron += 4 * (model.state_words.get(layer.kind, 5) + slots * model.ring_types)
+        per_neuron += _spinnaker_neuron_bytes(model, layer.kind, delays)
         if layer.recorded:
             per_tile += 8 * model.recording_steps
             per_neuron += 4 * model.recording_steps / 32
