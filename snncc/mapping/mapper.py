@@ -20,7 +20,7 @@ from .network import Network, network_of
 from .patterns import KronPattern
 from .partition import GIVEN_OTHERS, LayerPartition, partition_layer
 from .placement import hop_traffic, place
-from .routing import axon_tables, multicast_tables, stream_wiring
+from .routing import KEY_SHIFT, axon_tables, multicast_tables, stream_wiring
 from .topology import Topology
 from .geometry import box_sums
 from .stats import receptive_indices
@@ -83,7 +83,7 @@ def map_network(graph: Graph, model: ResourceModel, calibration: np.ndarray | No
     rates, notes = activity(graph, calibration)
     traffic = tile_traffic(network, parts, rates)
     if isinstance(model, Loihi2Model):
-        parts, traffic = _fit_output_axons(model, network, parts, rates, problems)
+        parts, traffic = _fit_output_axons(model, network, parts, traffic, rates, problems)
         parts = _output_axon_bounds(model, parts, traffic)
     _check_system(topology, parts, minimum, problems)
     if isinstance(model, FpgaModel):
@@ -121,12 +121,13 @@ def _check_system(topology: Topology, parts, minimum, problems: list[Diagnostic]
                          for d in exc.diagnostics]
 
 
-def _fit_output_axons(model: Loihi2Model, network: Network, parts, rates, problems):
+def _fit_output_axons(model: Loihi2Model, network: Network, parts, traffic, rates, problems):
     """Re-split a layer whose cores need more than ``output_axons`` (one per neuron and
     destination core), with the axon count as a further condition of the partition search.
     Layers go last to first, so a layer's consumers are final when it is fitted; then each
-    neuron's number of destination cores is fixed and a tile's axons are a box sum."""
-    parts = dict(parts)
+    neuron's number of destination cores is fixed and a tile's axons are a box sum. The
+    traffic is recounted only when a layer was re-split."""
+    parts, refitted = dict(parts), False
     for name in reversed(list(parts)):
         layer = network.layer(name)
         destinations = np.zeros(layer.size)
@@ -141,13 +142,13 @@ def _fit_output_axons(model: Loihi2Model, network: Network, parts, rates, proble
         refit = partition_layer(model, layer, network.into(name),
                                 accept=lambda t, d=destinations: box_sums(d, t).max() <= model.output_axons)
         if isinstance(refit, LayerPartition):
-            parts[name] = refit
+            parts[name], refitted = refit, True
         else:
             problems.append(Diagnostic(
                 "SNN455", f"layer {name}: {int(axons.max()):,} output axons > {model.output_axons:,} output "
                 "axons per core", node=name,
                 hint="its neurons reach too many cores; reduce the fan-out or the next layers' split"))
-    return parts, tile_traffic(network, parts, rates)
+    return parts, tile_traffic(network, parts, rates) if refitted else traffic
 
 
 def _out_axons_of(counts, parts) -> dict[str, np.ndarray]:
@@ -190,7 +191,7 @@ def _routing(topology: Topology, traffic: Traffic, slots: np.ndarray, parts) -> 
         return {"kind": kind, "cores": axon_tables(traffic.count, slots)}, []
     if kind == "multicast":
         tables, problems = multicast_tables(topology, traffic.count, slots)
-        return {"kind": kind, "key_shift": 8, "chips": tables}, problems
+        return {"kind": kind, "key_shift": KEY_SHIFT, "chips": tables}, problems
     neurons = np.concatenate([p.usage.neurons for p in parts.values()]) if parts else np.zeros(0)
     return {"kind": kind, "streams": stream_wiring(traffic.count, slots, neurons)}, []
 
