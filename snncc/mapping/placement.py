@@ -15,7 +15,7 @@ import numpy as np
 import pymetis
 import scipy.sparse as sp
 
-from .topology import Topology
+from .topology import Topology, chip_hops
 
 #: METIS seed, for byte-identical artifacts
 SEED = 7
@@ -180,10 +180,7 @@ class _RegionCost:
         hops = np.abs(self.x[js] - self.x[i]) + np.abs(self.y[js] - self.y[i])
         if self.single_chip:
             return hops
-        dx, dy = self.cx[js] - self.cx[i], self.cy[js] - self.cy[i]
-        chips = np.abs(dx) + np.abs(dy)
-        if self.hexagonal:  # same as Topology.chip_distance
-            chips = np.where(dx * dy > 0, np.maximum(np.abs(dx), np.abs(dy)), chips)
+        chips = chip_hops(self.cx[js] - self.cx[i], self.cy[js] - self.cy[i], self.hexagonal)
         return hops + self.link * chips
 
 

@@ -67,10 +67,8 @@ def _explicit_stats(pattern: ExplicitPattern, tiles: TileSet) -> ProjectionStats
     synapses = np.zeros(len(tiles), dtype=np.int64)
     sources = np.zeros(len(tiles), dtype=np.int64)
     for i in range(len(tiles)):
-        ranges = tiles.flat_ranges(i)
-        synapses[i] = sum(int(m.indptr[b] - m.indptr[a]) for a, b in ranges)
-        cols = [m.indices[m.indptr[a]:m.indptr[b]] for a, b in ranges]
-        sources[i] = np.unique(np.concatenate(cols)).size if cols else 0
+        synapses[i] = sum(int(m.indptr[b] - m.indptr[a]) for a, b in tiles.flat_ranges(i))
+        sources[i] = receptive_indices(pattern, tiles, i).size
     return ProjectionStats(synapses, sources)
 
 

@@ -18,6 +18,13 @@ from snncc.diagnostics import SnnccError
 from .models import FpgaModel, ResourceModel
 
 
+def chip_hops(dx: np.ndarray, dy: np.ndarray, hexagonal: bool) -> np.ndarray:
+    """Chip-to-chip links between chips ``(dx, dy)`` apart on the chip grid."""
+    if hexagonal:  # links E/W, N/S and the NE-SW diagonal
+        return np.where(dx * dy > 0, np.maximum(abs(dx), abs(dy)), abs(dx) + abs(dy))
+    return abs(dx) + abs(dy)
+
+
 @dataclass(frozen=True)
 class Topology:
     model: ResourceModel
@@ -42,10 +49,7 @@ class Topology:
     def chip_distance(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         ax, ay = self.chip_xy(a)
         bx, by = self.chip_xy(b)
-        dx, dy = bx - ax, by - ay
-        if self.model.hexagonal_chips:  # links E/W, N/S and the NE-SW diagonal
-            return np.where(dx * dy > 0, np.maximum(abs(dx), abs(dy)), abs(dx) + abs(dy))
-        return abs(dx) + abs(dy)
+        return chip_hops(bx - ax, by - ay, self.model.hexagonal_chips)
 
     def cost(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Hop cost between slots ``a`` and ``b`` (broadcasting)."""
