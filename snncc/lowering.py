@@ -129,8 +129,6 @@ class LayerGraph:
         from snncc.runtime.reference import _kernel
 
         graph, memo = self.graph, {}
-        back = {(p.src, p.dst) for p in self.projections if p.back and not p.chain}
-        back |= {(p.chain[-1], p.dst) for p in self.projections if p.back and p.chain}
 
         def value(name: str) -> torch.Tensor:
             if name in memo:
