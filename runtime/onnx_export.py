@@ -35,6 +35,7 @@ from snncc.ir import (
     CubaLIF, Delay, Flatten, Graph, I, Input, LI, Linear, Node, Output, ResetMode, Scale, SpikingNeuron,
     SumPool2d, Threshold, evaluation_order, infer_shapes,
 )
+from snncc.runtime.reference import _BN
 
 __all__ = ["OPSET", "StepRun", "StepSignature", "export_step_onnx", "initial_state", "run_step_model", "step_signature"]
 
@@ -44,13 +45,6 @@ _F32 = np.float32
 
 def _torch32(array) -> torch.Tensor:
     return torch.tensor(np.asarray(array), dtype=torch.float32)
-
-
-def _channel_view(params: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Per-channel (axis 0) or per-element parameters, broadcastable to ``shape`` (as the simulator)."""
-    if tuple(params.shape) == tuple(shape) or params.ndim == 0:
-        return params
-    return params.reshape(params.shape[0], *([1] * (len(shape) - 1)))
 
 
 @dataclass(frozen=True)
@@ -139,14 +133,11 @@ class _LazyConsts(dict):
         return self[key]
 
 
-class _BNConsts:
-    """Batch-norm constants exactly as the simulator's float32 ``_BN`` holds them."""
+class _BNConsts(_BN):
+    """The simulator's float32 batch norm, its constants emitted as initializers."""
 
     def __init__(self, p: BatchNormParams, shape: tuple[int, ...]):
-        self.mean, self.var, self.gamma, self.beta = (
-            _channel_view(_torch32(a), shape) for a in (p.mean, p.var, p.gamma, p.beta)
-        )
-        self.std = torch.sqrt(self.var + p.eps)
+        super().__init__(p, shape, torch.float32)
 
     def emit(self, e: _Emitter, x: str, prefix: str) -> str:
         c = {k: e.const(f"{prefix}.bn_{k}", getattr(self, k).numpy()) for k in ("mean", "gamma", "std", "beta")}
@@ -154,7 +145,7 @@ class _BNConsts:
         return e.op("Add", [e.op("Div", [e.op("Mul", [c["gamma"], centred], prefix), c["std"]], prefix), c["beta"]], prefix)
 
     def membrane_threshold(self, v_threshold: torch.Tensor) -> np.ndarray:
-        return (self.mean + (v_threshold - self.beta) * self.std / self.gamma).numpy()
+        return super().membrane_threshold(v_threshold).numpy()
 
 
 def _neuron(e: _Emitter, name: str, node: Node, x: str, dt: float | None, states: dict[str, str]) -> tuple[str, dict[str, str]]:
