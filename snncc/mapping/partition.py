@@ -68,6 +68,12 @@ def partition_layer(model: ResourceModel, layer: LayerInfo, projections: list[Pr
         if best is None or score < best[0]:
             best = (score, tiles, result)
 
+    def attempt(tiles: TileSet) -> tuple[TileSet, Usage] | None:
+        """The tiling with its usage when it satisfies every limit (and ``accept``)."""
+        result = evaluate(model, layer, projections, tiles)
+        ok = result.feasible().all() and (accept is None or accept(tiles))
+        return (tiles, result) if ok else None
+
     def search(make, low: int, high: int, groups: int) -> None:
         """Smallest feasible count in [low, high] for ``make(count)``."""
         if low > high:
@@ -77,22 +83,19 @@ def partition_layer(model: ResourceModel, layer: LayerInfo, projections: list[Pr
         while True:
             if groups * probe > limit:
                 return
-            tiles = make(probe)
-            result = evaluate(model, layer, projections, tiles)
-            if result.feasible().all() and (accept is None or accept(tiles)):
+            found = attempt(make(probe))
+            if found is not None:
                 break
             infeasible = probe
             if probe == high:
                 return
             probe = min(high, max(probe + 1, 2 * probe))
-        found = (tiles, result)
         lo, hi = infeasible, probe  # lo infeasible (or below range), hi feasible
         while hi - lo > 1:
             mid = (lo + hi) // 2
-            tiles = make(mid)
-            result = evaluate(model, layer, projections, tiles)
-            if result.feasible().all() and (accept is None or accept(tiles)):
-                hi, found = mid, (tiles, result)
+            trial = attempt(make(mid))
+            if trial is not None:
+                hi, found = mid, trial
             else:
                 lo = mid
         consider(*found)
