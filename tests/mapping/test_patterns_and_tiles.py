@@ -3,16 +3,13 @@ snncc.lowering (the reference's own linear maps), on small graphs."""
 import numpy as np
 import pytest
 
-from snncc.ir import IF, Affine, Conv2d, Edge, Flatten, Graph, Input, Output, SumPool2d
+from snncc.ir import Affine, Conv2d, Edge, Flatten, Graph, Input, Output, SumPool2d
 from snncc.lowering import layer_graph
 from snncc.mapping.geometry import blocks, box_sums, extent_split, runs
 from snncc.mapping.network import network_of
 from snncc.mapping.patterns import KronPattern
 from snncc.mapping.stats import projection_stats, receptive_indices
-
-
-def _if(shape):
-    return IF(r=np.ones(shape), v_threshold=np.ones(shape), v_reset=np.zeros(shape))
+from snncc.mapping.synthetic import if_layer
 
 
 def _graph(dilation=1):
@@ -20,14 +17,14 @@ def _graph(dilation=1):
     nodes = {
         "in": Input(shape=(2, 9, 9)),
         "conv1": Conv2d(weight=rng.normal(size=(4, 2, 3, 3)), bias=np.zeros(4), input_shape=(2, 9, 9), padding=(1, 1)),
-        "a": _if((4, 9, 9)),
+        "a": if_layer((4, 9, 9)),
         "pool": SumPool2d(kernel_size=(2, 2), stride=(2, 2)),
         "conv2": Conv2d(weight=rng.normal(size=(6, 2, 3, 3)), bias=np.zeros(6), input_shape=(4, 4, 4),
                         padding=(dilation, dilation), dilation=(dilation, dilation), groups=2),
-        "b": _if((6, 4, 4)),
+        "b": if_layer((6, 4, 4)),
         "flat": Flatten(input_shape=(6, 4, 4)),
         "fc": Affine(weight=rng.normal(size=(10, 96)), bias=np.zeros(10)),
-        "c": _if((10,)),
+        "c": if_layer((10,)),
         "rec": Affine(weight=rng.normal(size=(10, 10)), bias=np.zeros(10)),
         "out": Output(shape=(10,)),
     }
