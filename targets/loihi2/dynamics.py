@@ -22,7 +22,6 @@ activation shift), so ``vth = theta / s`` and ``bias_mant << bias_exp = 64 c / s
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -185,8 +184,3 @@ def _vth(node: Neuron, scale: float, add) -> np.ndarray:
             "offset (its current persists, so the reset correction would keep adding)",
             "such neurons fire at rest; retrain or prune, or use LIF/IF neurons")
     return np.rint(theta).astype(np.int64)
-
-
-def lava_units(scale: float) -> float:
-    """Real membrane value of one unit of Lava's v."""
-    return scale / V_SHIFT if math.isfinite(scale) else scale
