@@ -76,7 +76,12 @@ class Artifact:
         return os.path.join(self.path, self.target_name)
 
 
-def load_artifact(path: str) -> Artifact:
+def load_artifact(path: Artifact | str | os.PathLike) -> Artifact:
+    """The compiled directory ``path``; an Artifact is returned as it is, so every function
+    taking "an artifact or its path" calls this once."""
+    if isinstance(path, Artifact):
+        return path
+    path = os.fspath(path)
     manifest_path = os.path.join(path, "manifest.json")
     if not os.path.isfile(manifest_path):
         raise SnnccError.single("SNN601", "not a compiled snncc directory (no manifest.json)", file=path,
@@ -97,8 +102,7 @@ def _resolve(spec: str) -> Callable[..., RunResult]:
 
 def run(artifact: Artifact | str, x: np.ndarray, backend: str = "reference", *, record_state: bool = False) -> RunResult:
     """Run ``artifact`` (or its path) on ``x`` [B, T, ...] with ``backend``."""
-    if isinstance(artifact, str):
-        artifact = load_artifact(artifact)
+    artifact = load_artifact(artifact)
     known = backends_of(artifact)
     if backend not in known:
         raise SnnccError.single("SNN602", f"target {artifact.target_name} has no backend '{backend}'",

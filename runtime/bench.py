@@ -133,7 +133,7 @@ def bench(artifact: Artifact | str, x: np.ndarray, backends: Sequence[str] | Non
           labels: np.ndarray | None = None, baseline: str | None = None, tolerance: float | None = None,
           locate_states: bool = True) -> BenchReport:
     """Run ``backends`` (default: all of the artifact's) on ``x`` [B, T, ...] and compare them."""
-    artifact = load_artifact(artifact) if isinstance(artifact, str) else artifact
+    artifact = load_artifact(artifact)
     known = backends_of(artifact)
     backends = list(dict.fromkeys(backends or known))
     unknown = [b for b in backends if b not in known]

@@ -102,7 +102,7 @@ def load_input(path: str, artifact, **event_options: Any):
     from .runtime.inputs import EventOptions
     from .runtime.inputs import load_input as load
 
-    artifact = load_artifact(artifact) if isinstance(artifact, str) else artifact
+    artifact = load_artifact(artifact)
     return load(path, input_shape_of(artifact), artifact.manifest.get("dt"), EventOptions(**event_options))
 
 
@@ -119,7 +119,7 @@ def run(artifact, x: Any, backend: str = "reference", *, record_state: bool = Fa
     or an input file) with ``backend``; returns a :class:`snncc.runtime.backend.RunResult`."""
     from .runtime.backend import run as run_backend
 
-    artifact = load_artifact(artifact) if isinstance(artifact, str) else artifact
+    artifact = load_artifact(artifact)
     return run_backend(artifact, _batched(artifact, x), backend, record_state=record_state)
 
 
@@ -128,7 +128,7 @@ def bench(artifact, x: Any, backends: Sequence[str] | None = None, *, labels: An
     """Run ``backends`` on the same input and compare them (a :class:`snncc.runtime.bench.BenchReport`)."""
     from .runtime.bench import bench as run_bench
 
-    artifact = load_artifact(artifact) if isinstance(artifact, str) else artifact
+    artifact = load_artifact(artifact)
     if isinstance(labels, str):
         labels = np.load(labels, allow_pickle=False)
     return run_bench(artifact, _batched(artifact, x), backends, labels=labels, baseline=baseline, tolerance=tolerance)

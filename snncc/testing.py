@@ -108,12 +108,6 @@ def hil_backend(hil_target: str) -> str:
 # ----------------------------------------------------------------------------- assertions
 
 
-def _artifact(artifact: Any) -> Any:
-    from snncc.runtime.backend import load_artifact
-
-    return load_artifact(str(artifact)) if not hasattr(artifact, "manifest") else artifact
-
-
 def assert_backends_agree(artifact: Any, inputs: Any, backends: Sequence[str] | None = None, *,
                           tolerance: float = 1.0, baseline: str | None = None) -> Any:
     """Every backend's spikes agree with the baseline's, layer by layer, to ``tolerance``
@@ -121,9 +115,9 @@ def assert_backends_agree(artifact: Any, inputs: Any, backends: Sequence[str] | 
     (the float simulator is not bit-exact with integer hardware). Returns the BenchReport;
     on failure the message names the first divergence (layer, neuron, step, states)."""
     from snncc.api import bench
-    from snncc.runtime.backend import backends_of
+    from snncc.runtime.backend import backends_of, load_artifact
 
-    artifact = _artifact(artifact)
+    artifact = load_artifact(artifact)
     if backends is None:
         backends = [b for b in backends_of(artifact) if b != "reference"] or ["reference"]
     report = bench(artifact, inputs, list(backends), baseline=baseline, tolerance=tolerance)
@@ -145,7 +139,7 @@ def assert_accuracy(artifact: Any, inputs: Any, labels: Any, *, at_least: float,
     from snncc.api import run
     from snncc.runtime.bench import predictions
 
-    result = run(_artifact(artifact), inputs, backend)
+    result = run(artifact, inputs, backend)
     accuracy = float((predictions(result.output) == np.asarray(labels).reshape(-1)).mean())
     if accuracy < at_least:
         raise AssertionError(f"{backend} accuracy {accuracy:.4f} < {at_least}")

@@ -66,3 +66,6 @@ def test_run_and_bench_take_arrays_in_either_layout_and_input_files(tmp_path):
     report = snncc.bench(out, x, labels=labels)
     assert report.passed and report.summaries[0].accuracy == 1.0 and report.to_dict()["baseline"] == "reference"
     assert snncc.load_artifact(out).target_name == "reference"
+    # a pathlib path or a loaded Artifact wherever a compiled directory is taken
+    np.testing.assert_array_equal(snncc.run(tmp_path / "OUT", x).output, batched)
+    np.testing.assert_array_equal(snncc.run(snncc.load_artifact(out), x).output, batched)
