@@ -95,15 +95,9 @@ module convcore #(
 
     // ---- event queue append (as in neurocore) ----
     wire [(PIN+1)*QW-1:0] wpos;
-    prefix_positions #(.N(PIN), .W(QW)) u_push_pos (.base(qn), .bits(ev_bits), .pos(wpos));
     wire [PIN*IW-1:0] evidx;
-    genvar p;
-    generate
-        for (p = 0; p < PIN; p = p + 1) begin : push
-            wire [31:0] pidx32 = {{(32-IW){1'b0}}, ev_base} + p * PSTRIDE;
-            assign evidx[p*IW +: IW] = pidx32[IW-1:0];
-        end
-    endgenerate
+    prefix_positions #(.N(PIN), .W(QW), .IW(IW), .STRIDE(PSTRIDE)) u_push_pos (
+        .base(qn), .bits(ev_bits), .first(ev_base), .pos(wpos), .idx(evidx));
 
     // ---- add one kernel word to PE accumulators ----
     function [PE*ACCB-1:0] add_lanes(input [PE*ACCB-1:0] aw, input [PE*WB-1:0] ww);

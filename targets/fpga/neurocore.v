@@ -80,17 +80,12 @@ module neurocore #(
 
     // ---- event queue append: producer lanes in order, positions by prefix count ----
     wire [(PIN+1)*QW-1:0] wpos;
-    prefix_positions #(.N(PIN), .W(QW)) u_push_pos (.base(qn), .bits(ev_bits), .pos(wpos));
     wire [PIN*IW-1:0] evidx;
-    genvar p, s;
-    generate
-        for (p = 0; p < PIN; p = p + 1) begin : push
-            wire [31:0] idx32 = {{(32-IW){1'b0}}, ev_base} + p * PSTRIDE;
-            assign evidx[p*IW +: IW] = idx32[IW-1:0];
-        end
-    endgenerate
+    prefix_positions #(.N(PIN), .W(QW), .IW(IW), .STRIDE(PSTRIDE)) u_push_pos (
+        .base(qn), .bits(ev_bits), .first(ev_base), .pos(wpos), .idx(evidx));
 
     // ---- SIMD weight reads at the queued input indices ----
+    genvar s;
     wire [SIMD-1:0] svalid;
     wire [SIMD*PE*WB-1:0] wwords;
     generate
@@ -109,14 +104,9 @@ module neurocore #(
 
     // ---- own spikes of this step: positions in the write bank, indices ----
     wire [(PE+1)*RQW-1:0] rwpos;
-    prefix_positions #(.N(PE), .W(RQW)) u_own_pos (.base(rb ? rqn0 : rqn1), .bits(out_bits), .pos(rwpos));
     wire [PE*IW-1:0] ownidx;
-    generate
-        for (p = 0; p < PE; p = p + 1) begin : own
-            wire [31:0] oi32 = ob32 + p;
-            assign ownidx[p*IW +: IW] = oi32[IW-1:0];
-        end
-    endgenerate
+    prefix_positions #(.N(PE), .W(RQW), .IW(IW), .STRIDE(1)) u_own_pos (
+        .base(rb ? rqn0 : rqn1), .bits(out_bits), .first(out_base), .pos(rwpos), .idx(ownidx));
 
     // ---- accumulate: each PE lane adds its weights of the valid SIMD lanes ----
     function [PE*ACCB-1:0] accumulate_group(input [PE*ACCB-1:0] aw,

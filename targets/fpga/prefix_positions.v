@@ -1,14 +1,19 @@
 `timescale 1ns / 1ps
-// snncc: queue write positions for N producer lanes. Lane k writes at base plus the
-// number of set bits before it; the last slot is the new queue length. Shared by the
-// event queues of neurocore (feed-forward and own spikes) and convcore.
+// snncc: queue writes for N producer lanes. Lane k writes at base plus the number of set
+// bits before it (the last slot is the new queue length), and its event index is
+// first + k * STRIDE. Shared by the event queues of neurocore (feed-forward and own
+// spikes) and convcore.
 module prefix_positions #(
-    parameter N = 1,   // producer lanes
-    parameter W = 1    // position width
+    parameter N = 1,       // producer lanes
+    parameter W = 1,       // position width
+    parameter IW = 1,      // index width
+    parameter STRIDE = 1   // index distance between lanes
 ) (
     input  wire [W-1:0]         base,
     input  wire [N-1:0]         bits,
-    output reg  [(N+1)*W-1:0]   pos
+    input  wire [IW-1:0]        first,
+    output reg  [(N+1)*W-1:0]   pos,
+    output wire [N*IW-1:0]      idx
 );
     integer k;
     reg [31:0] n;
@@ -20,4 +25,13 @@ module prefix_positions #(
         end
         pos[N*W +: W] = n[W-1:0];
     end
+    genvar p;
+    generate
+        for (p = 0; p < N; p = p + 1) begin : lane
+            /* verilator lint_off UNUSEDSIGNAL */
+            wire [31:0] e = {{(32-IW){1'b0}}, first} + p * STRIDE;   // sliced to IW
+            /* verilator lint_on UNUSEDSIGNAL */
+            assign idx[p*IW +: IW] = e[IW-1:0];
+        end
+    endgenerate
 endmodule
