@@ -1,18 +1,13 @@
 """The NIR paper's one-neuron LIF (tau 2.5 ms, dt 0.1 ms, threshold 0.1, Affine weight 1),
 quantized by hand, on the recorded 1000-step input train: the integer model spikes at the
 analytic solution's steps, and golden == cycle simulator == iverilog RTL on all 1000 steps."""
-import shutil
-from pathlib import Path
-
 import numpy as np
-import pytest
 
 from snncc.targets.fpga import LayerSpec, LeakSpec, NetSpec, cosimulate
 
-CSV = Path("/work/shared/nir-paper/01_lif/lif_exact.csv")
-SCALE = 1e-5  # membrane units per integer step: threshold 0.1 -> 10000
+from fpga_ir_nets import requires_iverilog
 
-pytestmark = pytest.mark.skipif(not CSV.exists(), reason="NIR paper data not available")
+SCALE = 1e-5  # membrane units per integer step: threshold 0.1 -> 10000
 
 
 def nir_lif_spec() -> NetSpec:
@@ -24,9 +19,9 @@ def nir_lif_spec() -> NetSpec:
     return NetSpec(1, (lif,))
 
 
-@pytest.mark.skipif(shutil.which("iverilog") is None, reason="iverilog not installed")
-def test_nir_paper_lif_trace(tmp_path):
-    data = np.loadtxt(CSV, delimiter=",")
+@requires_iverilog
+def test_nir_paper_lif_trace(paper, tmp_path):
+    data = np.loadtxt(paper("01_lif", "lif_exact.csv"), delimiter=",")
     x = data[:, 0].astype(np.uint8).reshape(1, -1, 1)
     rep = cosimulate(nir_lif_spec(), x, tmp_path)
     assert rep.ok

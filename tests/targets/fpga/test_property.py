@@ -1,6 +1,4 @@
 """Randomised specs: golden == cycle simulator (many, fast, hypothesis) and == RTL (a few)."""
-import shutil
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -13,6 +11,8 @@ from snncc.targets.fpga.example_nets import random_layer
 from snncc.targets.fpga.folding import divisors
 from snncc.targets.fpga.golden import run_golden
 from snncc.targets.fpga.netspec import NetSpec
+
+from fpga_ir_nets import requires_iverilog
 
 
 def random_spec(seed: int) -> NetSpec:
@@ -45,7 +45,7 @@ def test_golden_equals_cycle_sim(seed, tmp_path_factory):
         np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.skipif(shutil.which("iverilog") is None, reason="iverilog not installed")
+@requires_iverilog
 @pytest.mark.parametrize("seed", [11, 22, 33, 44])
 def test_random_designs_in_rtl(seed, tmp_path):
     spec = random_spec(seed)

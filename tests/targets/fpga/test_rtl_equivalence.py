@@ -1,7 +1,5 @@
 """golden == cycle simulator == iverilog RTL, spike for spike, state for state, and the
 cycle simulator's cycle counts == the RTL's measured cycles."""
-import shutil
-
 import numpy as np
 import pytest
 
@@ -13,8 +11,9 @@ from snncc.targets.fpga.example_nets import (conv_stack, one_neuron_lif, random_
 from snncc.targets.fpga.golden import run_golden
 from snncc.targets.fpga.rtl import run_rtl
 
-pytestmark = pytest.mark.skipif(shutil.which("iverilog") is None,
-                                reason="iverilog not installed (make sysdeps)")
+from fpga_ir_nets import requires_iverilog
+
+pytestmark = requires_iverilog
 
 DENSE_CASES = {
     "ge-subtract-shift": [
