@@ -73,7 +73,7 @@ def emit(spec: NetSpec, out_dir: str | Path) -> Path:
     fpga.mkdir(parents=True, exist_ok=True)
     cfg = build_config(spec)
     for layer, eng in zip(spec.layers, cfg["engines"]):
-        for key, arr in M.engine_memories(layer, layer.pe, eng).items():
+        for key, arr in M.engine_memories(layer, eng).items():
             mem = eng["memories"][key]
             M.write_hex(fpga / mem["file"], M.pack_lanes(arr, mem["lane_bits"]), mem["width"])
     (fpga / "config.json").write_text(json.dumps(cfg, indent=1, sort_keys=True) + "\n")

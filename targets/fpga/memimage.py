@@ -58,27 +58,19 @@ def slot_neurons(eng: dict) -> np.ndarray:
     return ((fc * pe + p) * npos + pos).reshape(-1)
 
 
-def engine_memories(layer, pe: int, eng: dict | None = None) -> dict[str, np.ndarray]:
+def engine_memories(layer, eng: dict) -> dict[str, np.ndarray]:
     """Per-memory [depth, PE] arrays of a LayerSpec in the layouts above (conv engine:
     kernel words (fc, ci, dy, dx) and slot-ordered neuron memories)."""
-    if layer.engine == "conv":
-        w = np.asarray(layer.weights, dtype=np.int64)  # (Cout, Cin, kh, kw)
-        cout, cin, kh, kw = w.shape
-        w_img = w.reshape(cout // pe, pe, cin * kh * kw).transpose(0, 2, 1).reshape(-1, pe)
-        order = slot_neurons(eng)
-        return {"w": w_img, "t": layer.thresholds()[order].reshape(-1, pe),
-                "b": layer.biases()[order].reshape(-1, pe),
-                "l": layer.leak_params()[order].reshape(-1, pe)}
-    nf = layer.n_out // pe
-    w = layer.engine_weights()  # (N_out, N_cols)
-    cols = layer.n_cols
-    w_img = w.reshape(nf, pe, cols).transpose(0, 2, 1).reshape(nf * cols, pe)
-    return {
-        "w": w_img,
-        "t": layer.thresholds().reshape(nf, pe),
-        "b": layer.biases().reshape(nf, pe),
-        "l": layer.leak_params().reshape(nf, pe),
-    }
+    pe = layer.pe
+    if layer.engine == "conv":  # one row of kernel words (ci, dy, dx) per output channel
+        rows = np.asarray(layer.weights, dtype=np.int64).reshape(layer.out_shape[0], -1)
+    else:
+        rows = layer.engine_weights()  # (N_out, N_cols)
+    order = slot_neurons(eng)
+    return {"w": rows.reshape(-1, pe, rows.shape[1]).transpose(0, 2, 1).reshape(-1, pe),
+            "t": layer.thresholds()[order].reshape(-1, pe),
+            "b": layer.biases()[order].reshape(-1, pe),
+            "l": layer.leak_params()[order].reshape(-1, pe)}
 
 
 def load_memory(out_dir: Path, mem: dict) -> np.ndarray:
