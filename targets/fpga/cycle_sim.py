@@ -49,9 +49,9 @@ class EngineImage:
         kind = ConvEngineImage if cfg.get("engine") == "conv" else cls
         return kind(cfg, m["w"], m["t"], m["b"], m["l"])
 
-    def _update(self, v: np.ndarray, acc: np.ndarray, rows) -> tuple[np.ndarray, np.ndarray]:
+    def _update(self, v: np.ndarray, acc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         e = self.cfg
-        return C.neuron_update(v, acc, self.b[rows], self.t[rows], e["leak"], self.l[rows],
+        return C.neuron_update(v, acc, self.b, self.t, e["leak"], self.l,
                                e["frac_bits"], e["reset"], e["reset_value"], e["comparator"],
                                e["v_bits"])
 
@@ -76,7 +76,7 @@ class EngineImage:
             partial = padded.reshape(nf, nch, simd, pe).sum(axis=2).cumsum(axis=1)
             self._check_acc(partial)
             acc = partial[:, -1]
-        v_new, spk = self._update(v, acc, slice(None))
+        v_new, spk = self._update(v, acc)
         out_q = np.flatnonzero(spk.reshape(-1)).tolist()  # group-major, lane order: g * PE + p
         cycles = nf * (nch + 1)  # per group: accumulate cycles + 1 update cycle
         return StepOut(v_new, out_q, cycles + 1, len(q) * e["n_out"], len(q) * nf)
@@ -118,7 +118,7 @@ class ConvEngineImage(EngineImage):
             np.add.at(acc, slots, self.w[words])
             sops += len(slots) * pe
         self._check_acc(acc)
-        v_new, spk = self._update(v, acc, slice(None))
+        v_new, spk = self._update(v, acc)
         out_q = [(g // npos * pe + p) * npos + g % npos for g, p in zip(*np.nonzero(spk))]
         acc_cycles = len(queue) * (cout // pe) * kh * kw
         return StepOut(v_new, out_q, acc_cycles + e["nf"] + 1, sops, acc_cycles)
