@@ -59,17 +59,25 @@ def _memory(depth: int, width: int, copies: int = 1) -> Resources:
     return Resources(bram18=copies * bram18_count(depth, width))
 
 
+def _neuron_lut(v_bits: int, leak: str) -> int:
+    """One lane's neuron update: sum/saturate, compare + reset mux, and a shift leak's barrel
+    shifter (a multiply leak goes to a DSP)."""
+    leak_lut = {"shift": v_bits * max(1, math.ceil(math.log2(v_bits))), "mul": 0, "none": 0}[leak]
+    return 3 * v_bits + 2 * v_bits + leak_lut
+
+
+def _leak_word_bits(v_bits: int, leak: str) -> int:
+    return (v_bits.bit_length() + 1) if leak != "mul" else 18
+
+
 def estimate_engine(n_in: int, n_out: int, pe: int, simd: int, w_bits: int, v_bits: int,
                     acc_bits: int, leak: str = "shift", index_bits: int = 16) -> Resources:
     nf = n_out // pe
     adder = (w_bits + 1) * (2 * simd - 1)
-    leak_lut = {"shift": v_bits * max(1, math.ceil(math.log2(v_bits))), "mul": 0,
-                "none": 0}[leak]
-    neuron = 3 * v_bits + 2 * v_bits + leak_lut  # sum/saturate, compare + reset mux, leak
-    logic = Resources(lut=round(300 + 1.1 * pe * (adder + acc_bits + neuron)),
+    logic = Resources(lut=round(300 + 1.1 * pe * (adder + acc_bits + _neuron_lut(v_bits, leak))),
                       ff=pe * (acc_bits + v_bits + 1) + n_out + 4 * 32 + 2,
                       dsp=pe if leak == "mul" else 0)
-    lb = (v_bits.bit_length() + 1) if leak != "mul" else 18
+    lb = _leak_word_bits(v_bits, leak)
     mems = (_memory(nf * n_in, pe * w_bits, copies=math.ceil(simd / 2))
             + _memory(nf, pe * v_bits) + _memory(nf, pe * v_bits)   # thresholds, biases
             + _memory(nf, pe * lb) + _memory(nf, pe * v_bits)       # leak, membrane state
@@ -84,13 +92,10 @@ def estimate_conv_engine(cin: int, cout: int, kh: int, kw: int, npos: int, n_in:
     per-neuron accumulator memory, event -> position address logic (constant dividers,
     taken as 300 LUT / 100 FF)."""
     ng = cout // pe * npos
-    leak_lut = {"shift": v_bits * max(1, math.ceil(math.log2(v_bits))), "mul": 0,
-                "none": 0}[leak]
-    neuron = 3 * v_bits + 2 * v_bits + leak_lut
-    logic = Resources(lut=round(600 + 1.1 * pe * ((w_bits + 1) + acc_bits + neuron)),
+    logic = Resources(lut=round(600 + 1.1 * pe * ((w_bits + 1) + acc_bits + _neuron_lut(v_bits, leak))),
                       ff=pe * (acc_bits + v_bits + 1) + cout * npos + 4 * 32 + 100,
                       dsp=pe if leak == "mul" else 0)
-    lb = (v_bits.bit_length() + 1) if leak != "mul" else 18
+    lb = _leak_word_bits(v_bits, leak)
     mems = (_memory(cout // pe * cin * kh * kw, pe * w_bits) + _memory(ng, pe * acc_bits)
             + _memory(ng, pe * v_bits) + _memory(ng, pe * v_bits) + _memory(ng, pe * lb)
             + _memory(ng, pe * v_bits) + _memory(n_in, index_bits))
