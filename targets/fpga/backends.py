@@ -2,8 +2,9 @@
 model of the lowered graph), ``fpga-sim`` (cycle simulator on OUT/fpga's config and images)
 and ``rtl`` (the emitted Verilog under iverilog, in a scratch copy so OUT stays as written).
 
-``golden`` re-lowers ``OUT/ir`` and never reads the images, so agreement with ``fpga-sim`` and
-``rtl`` checks the emitter too. Spikes are aligned to the reference time index by each engine's
+``golden`` re-lowers ``OUT/ir`` (once per :class:`Artifact`, shared by its backends, as its
+graph is) and never reads the images, so agreement with ``fpga-sim`` and ``rtl`` checks the
+emitter too. Spikes are aligned to the reference time index by each engine's
 lag (0 for these same-step engines; ``raw`` keeps them unshifted). States are integer
 membranes ``v`` (real value = v * state_scale). ``extra`` of the cycle-accurate backends:
 ``cycles`` [B, T] per step, ``engine_cycles`` {node: [B, T]}, and for fpga-sim the event
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -24,8 +26,19 @@ from .golden import SimResult, check_input
 from .lower import FpgaLowering, lower
 
 
+#: per Artifact, the lowering of its graph (a bench runs golden, fpga-sim and rtl on one)
+_LOWERINGS: weakref.WeakKeyDictionary[Artifact, FpgaLowering] = weakref.WeakKeyDictionary()
+
+
+def _lowering(artifact: Artifact) -> FpgaLowering:
+    if artifact not in _LOWERINGS:
+        _LOWERINGS[artifact] = lower(artifact.graph, artifact.target.capabilities)
+    return _LOWERINGS[artifact]
+
+
 def _lowered(artifact: Artifact) -> FpgaLowering:
-    lowered = lower(artifact.graph, artifact.target.capabilities)
+    """The lowering, checked against the emitted OUT/fpga (the cycle-accurate backends run that)."""
+    lowered = _lowering(artifact)
     folder = Path(artifact.folder())
     if folder.is_dir():  # golden runs without the images; the others must match the graph
         from .emit import build_config, load_config
@@ -84,7 +97,7 @@ def _timing(lowered: FpgaLowering, sim: SimResult, steps: int) -> dict:
 def run_golden_backend(artifact: Artifact, x: np.ndarray, *, record_state: bool = False) -> RunResult:
     from .golden import run_golden
 
-    lowered = lower(artifact.graph, artifact.target.capabilities)
+    lowered = _lowering(artifact)
     xs = _flat_input(lowered, x)
     return _result("golden", lowered, xs, run_golden(lowered.spec, _padded(lowered, xs)), record_state, {})
 
