@@ -24,8 +24,6 @@ FORMAT_VERSION = 1
 RTL_MODULES = ("neurocore.v", "convcore.v", "prefix_positions.v")
 RTL_INCLUDES = ("neuron_update_inc.v",)
 RTL_LIBRARY = RTL_MODULES + RTL_INCLUDES
-LEAK_CODE = {"none": 0, "shift": 1, "mul": 2}
-RESET_CODE = {"value": 0, "subtract": 1, "none": 2}
 
 
 def build_config(spec: NetSpec) -> dict:
@@ -86,29 +84,3 @@ def emit(spec: NetSpec, out_dir: str | Path) -> Path:
 
 def load_config(fpga_dir: str | Path) -> dict:
     return json.loads((Path(fpga_dir) / "config.json").read_text())
-
-
-def verilog_module(eng: dict) -> str:
-    return "convcore" if eng["engine"] == "conv" else "neurocore"
-
-
-def verilog_params(eng: dict, iw: int) -> dict[str, object]:
-    m = eng["memories"]
-    common = {
-        "PE": eng["pe"], "PIN": eng["pin"], "PSTRIDE": eng["pstride"], "IW": iw,
-        "WB": eng["w_bits"], "VB": eng["v_bits"], "ACCB": eng["acc_bits"],
-        "LB": eng["leak_bits"], "LEAK": LEAK_CODE[eng["leak"]], "FRAC": eng["frac_bits"],
-        "RESET": RESET_CODE[eng["reset"]], "RESET_VAL": eng["reset_value"],
-        "CMP_GE": int(eng["comparator"] == ">="),
-        "WFILE": m["w"]["file"], "TFILE": m["t"]["file"], "BFILE": m["b"]["file"],
-        "LFILE": m["l"]["file"],
-    }
-    if eng["engine"] == "conv":
-        cv = eng["conv"]
-        (cin, h, w), (kh, kw) = cv["in_shape"], cv["kernel"]
-        cout, ho, wo = eng["out_shape"]
-        return {"CIN": cin, "H": h, "W": w, "COUT": cout, "KH": kh, "KW": kw,
-                "SH": cv["stride"][0], "SW": cv["stride"][1], "PH": cv["padding"][0],
-                "PW": cv["padding"][1], "HO": ho, "WO": wo, **common}
-    return {"N_IN": eng["n_in"], "N_OUT": eng["n_out"], "N_REC": eng["n_rec"],
-            "SIMD": eng["simd"], **common}
