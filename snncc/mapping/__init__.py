@@ -4,10 +4,23 @@
 core-sized tiles, places them on the system's cores and builds routing tables;
 ``mapping_dict`` is the content of OUT/mapping.json and ``core_assignments`` the
 per-node :class:`snncc.ir.CoreAssignment` the map-cores pass sets.
+
+The mapper (and its torch-using layer view) loads on first use: the resource models are
+plain data that targets import at start-up.
 """
-from .mapper import MappingResult, map_network
+from importlib import import_module
+
 from .models import MODELS, FpgaModel, Loihi2Model, ResourceModel, SpiNNaker2Model, resolve_model
-from .report import core_assignments, mapping_dict, utilisation_rows
+
+_LAZY = {"MappingResult": ".mapper", "map_network": ".mapper", "core_assignments": ".report",
+         "mapping_dict": ".report", "utilisation_rows": ".report"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "MODELS", "FpgaModel", "Loihi2Model", "MappingResult", "ResourceModel", "SpiNNaker2Model",

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from snncc.diagnostics import Diagnostic, SnnccError
-from snncc.targets.spinnaker2.limits import SpiNNaker2Limits
 
 
 @dataclass(frozen=True)
@@ -90,17 +89,14 @@ class Loihi2Model(ResourceModel):
     routing: str = "axon"
 
 
-#: the SpiNNaker 2 target's chip limits and DTCM model: its sizes are the mapper's
-_S2 = SpiNNaker2Limits()
-
-
 @dataclass(frozen=True)
 class SpiNNaker2Model(ResourceModel):
-    """Sizes from :class:`snncc.targets.spinnaker2.limits.SpiNNaker2Limits` (sources there);
-    the placement grid and the board are the mapper's own."""
+    """Also the source of the PE sizes the spinnaker2 target validates against
+    (``targets/spinnaker2/limits.py`` reads them from here)."""
 
     name: str = "spinnaker2"
-    cores_per_chip: int = _S2.pes_per_chip
+    #: 152 application PEs, 148 usable by py-spinnaker2 (spinnaker2.md §1 [CODE]/[2ND])
+    cores_per_chip: int = 148
     #: [A] 37 usable QPEs of 4 PEs placed on an 8 x 5 grid; PEs of a QPE share a slot position
     mesh_shape: tuple[int, int] = (8, 5)
     pes_per_qpe: int = 4
@@ -112,26 +108,37 @@ class SpiNNaker2Model(ResourceModel):
     hexagonal_chips: bool = True
     #: [A] a chip-to-chip link costs like 8 on-chip hops
     chip_link_cost: float = 8.0
-    #: the 8-bit target index of the synapse word
-    neurons_per_core: int = _S2.neurons_per_pe_delay
-    dtcm_bytes: int = _S2.dtcm_bytes
-    router_entries: int = _S2.router_entries_per_chip
+    #: at most 256 neurons per PE: 8-bit target index of the synapse word (spinnaker2.md §3.2-3)
+    neurons_per_core: int = 256
+    #: DTCM per PE: 128 kB SRAM = 32 kB ITCM + 96 kB DTCM (spinnaker2.md §1 [CODE] NESTML qpe.ld)
+    dtcm_bytes: int = 96 * 1024
+    #: multicast router entries per chip (spinnaker2.md §1 [CODE] SpiNNMachine n_router_entries)
+    router_entries: int = 16_384
     #: int8 weights (spinnaker2.md §3.2)
     weight_bits: int = 8
-    pe_fixed_bytes: int = _S2.pe_fixed_bytes
-    mpt_entry_bytes: int = _S2.mpt_entry_bytes
-    row_header_bytes: int = _S2.row_header_bytes
-    delay_synapse_bytes: int = _S2.delay_synapse_bytes
-    no_delay_synapse_bytes: int = _S2.no_delay_synapse_bytes
-    conv_params_bytes: int = _S2.conv_params_bytes
-    #: float32 words per neuron per IR neuron kind: lif or lif_curr_exp
+    # --- DTCM model (§3.3 lists the regions; sizes are [INF] unless noted)
+    #: routing table, timer config, global params, MPT info, log region [INF]
+    pe_fixed_bytes: int = 2048
+    #: master population table entry per incoming source PE (key, mask, address) [INF]
+    mpt_entry_bytes: int = 12
+    #: synapse row header: 3 words (spinnaker2.md §3.2 [CODE])
+    row_header_bytes: int = 12
+    #: delay models: 16-bit word weight|delay|type|index (spinnaker2.md §3.2)
+    delay_synapse_bytes: int = 2
+    #: no-delay models: word format not verified, one 32-bit word assumed (§3.2 [INF])
+    no_delay_synapse_bytes: int = 4
+    #: lif_conv2d: conv_params block besides the int8 kernel held once per PE [INF]
+    conv_params_bytes: int = 64
+    #: float32 words per neuron: lif 5 (threshold, alpha, i_offset, v_reset, v), lif_curr_exp
+    #: 10 (+ exc/inh decay, i_exc, i_inh, refractory counter) [INF from §3.1 params]
     state_words: Mapping[str, int] = field(default_factory=lambda: {
-        **dict.fromkeys(("LIF", "IF", "LI", "I"), _S2.lif_words_per_neuron),
-        **dict.fromkeys(("CubaLIF", "CubaLI"), _S2.curr_exp_words_per_neuron)})
-    #: input ring: slots x exc/inh x one word per neuron; delay models have delay_max + 1 slots
-    ring_types: int = _S2.ring_types
-    delay_slots: int = _S2.delay_max + 1
-    spike_list_words: int = _S2.spike_list_words_per_neuron
+        "LIF": 5, "IF": 5, "LI": 5, "I": 5, "CubaLIF": 10, "CubaLI": 10})
+    #: input ring: slots x exc/inh x one word per neuron [INF]; delay models have a slot per
+    #: value of the 3-bit delay field (0..7, §3.2), no-delay models one
+    ring_types: int = 2
+    delay_slots: int = 8
+    #: spike_list source: words per neuron for its spike-time index [INF]
+    spike_list_words: int = 2
     #: steps of spike recording budgeted for layers that feed an Output (§3.3); 0 = none
     recording_steps: int = 0
     inputs_on_cores: bool = True

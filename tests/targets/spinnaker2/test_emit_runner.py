@@ -43,8 +43,8 @@ def test_runner_builds_the_netlist(tmp_path, run_on_fake_api):
     spikes[0, 1, [2, 5]] = 1
     spikes[1, 3, 15] = 1
     np.savez(tmp_path / "inputs.npz", **{"in": spikes})
-    calls = run_on_fake_api(files.runner, "--eth-ip", "10.0.0.7",
-                            "--input", str(tmp_path / "inputs.npz"), "--out", str(tmp_path / "r.npz"))
+    calls = run_on_fake_api(files.runner, "--eth-ip", "10.0.0.7", "--input",
+                            str(tmp_path / "inputs.npz"), "--out", str(tmp_path / "r.npz"))
 
     pops = [c for c in calls if c["kind"] == "Population"]
     assert [p["name"] for p in pops] == ["in", "hid", "cx", "conv"] * 2  # one build per sample
