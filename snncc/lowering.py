@@ -61,6 +61,7 @@ class LayerGraph:
     populations: tuple[str, ...]
     projections: tuple[Projection, ...]
     _matrices: dict = field(default_factory=dict, init=False, repr=False)
+    _biases: dict = field(default_factory=dict, init=False, repr=False)
 
     @cached_property
     def _shapes(self):
@@ -121,9 +122,14 @@ class LayerGraph:
         zero = self._evaluate(projection.dst, {}, 1, dtype)
         return (out - zero).reshape(n_src, -1).T.contiguous().numpy()
 
-    def bias(self, dst: str, dtype=torch.float64) -> np.ndarray:
-        """Constant current into ``dst`` from the biases along all its chains (all inputs zero)."""
-        return self._evaluate(dst, {}, 1, dtype).reshape(-1).numpy()
+    def bias(self, dst: str) -> np.ndarray:
+        """Constant current into ``dst`` from the biases along all its chains (all inputs zero);
+        cached and read-only, like the matrices."""
+        if dst not in self._biases:
+            bias = self._evaluate(dst, {}, 1, torch.float64).reshape(-1).numpy()
+            bias.setflags(write=False)
+            self._biases[dst] = bias
+        return self._biases[dst]
 
     def _evaluate(self, dst: str, sources: dict[str, torch.Tensor], batch: int, dtype) -> torch.Tensor:
         from snncc.runtime.reference import _kernel
