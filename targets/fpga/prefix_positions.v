@@ -13,25 +13,21 @@ module prefix_positions #(
     input  wire [N-1:0]         bits,
     input  wire [IW-1:0]        first,
     output reg  [(N+1)*W-1:0]   pos,
-    output wire [N*IW-1:0]      idx
+    output reg  [N*IW-1:0]      idx
 );
     integer k;
     reg [31:0] n;
+    /* verilator lint_off UNUSEDSIGNAL */
+    reg [31:0] e;                // a wide index, sliced to IW
+    /* verilator lint_on UNUSEDSIGNAL */
     always @* begin
         n = {{(32-W){1'b0}}, base};
         for (k = 0; k < N; k = k + 1) begin
             pos[k*W +: W] = n[W-1:0];
             n = n + {31'd0, bits[k]};
+            e = {{(32-IW){1'b0}}, first} + k * STRIDE;
+            idx[k*IW +: IW] = e[IW-1:0];
         end
         pos[N*W +: W] = n[W-1:0];
     end
-    genvar p;
-    generate
-        for (p = 0; p < N; p = p + 1) begin : lane
-            /* verilator lint_off UNUSEDSIGNAL */
-            wire [31:0] e = {{(32-IW){1'b0}}, first} + p * STRIDE;   // sliced to IW
-            /* verilator lint_on UNUSEDSIGNAL */
-            assign idx[p*IW +: IW] = e[IW-1:0];
-        end
-    endgenerate
 endmodule
