@@ -31,12 +31,11 @@ from snncc.targets.fpga.example_nets import random_dense_net
 from snncc.targets.fpga.lower import FOLD_KEY
 from snncc.targets.fpga.resources import Resources, estimate_config, yosys_stat
 
-# System-level energy per synaptic operation on mid-range FPGAs: ESSA (Kuang et al., TVLSI
-# 2022) 32.1 GSOP/W => ~31 pJ/SOP; Corradi et al. 2021 151 pJ/SOP (both from
-# /work/shared/reference/fpga.md §4 and energy.md "FPGA per SOP, system-level").
-# Static power 0.11 / 0.43 W at 100 MHz: the edge Artix-7/Zynq-7000 range of fpga.md §4.
-LOW = EnergyModel(e_sop_pj=31.0, e_update_pj=0.0, p_static_w=0.11, f_clk_hz=100e6)
-HIGH = EnergyModel(e_sop_pj=151.0, e_update_pj=0.0, p_static_w=0.43, f_clk_hz=100e6)
+# Low end: the FPGA cost table's defaults (ESSA's ~31 pJ/SOP system-level, 0.11 W static at
+# 100 MHz). High end: Corradi et al. 2021 151 pJ/SOP and 0.43 W, the top of the edge
+# Artix-7/Zynq-7000 range (/work/shared/reference/fpga.md §4, energy.md "FPGA per SOP").
+LOW = EnergyModel()
+HIGH = dataclasses.replace(LOW, e_sop_pj=151.0, p_static_w=0.43)
 F_CLK_HZ = LOW.f_clk_hz
 
 # (PE, SIMD) of the hidden (64 -> 128) and output (128 -> 10) engines
@@ -197,8 +196,8 @@ def _plot(rows: list[dict]) -> None:
         a1.annotate(t, (x, y), fontsize=7)
     a1.set_xlabel("estimated LUT"), a1.set_ylabel("cycles per step (mean, exact)")
     a1.set_title("compiled digits 64-128-10: folding trade-off (PE x SIMD)")
-    a2.bar(range(len(rows)), dyn, label="synaptic ops (31 pJ/SOP)")
-    a2.bar(range(len(rows)), static, bottom=dyn, label="static (0.11 W @ 100 MHz)")
+    a2.bar(range(len(rows)), dyn, label=f"synaptic ops ({LOW.e_sop_pj:g} pJ/SOP)")
+    a2.bar(range(len(rows)), static, bottom=dyn, label=f"static ({LOW.p_static_w:g} W @ {LOW.f_clk_hz / 1e6:g} MHz)")
     a2.set_xticks(range(len(rows)), labels, rotation=45, ha="right", fontsize=7)
     a2.set_ylabel("uJ per inference (estimate)")
     a2.legend(fontsize=8)
