@@ -32,7 +32,19 @@ from snncc.ir import (
 
 LINEAR_KINDS = (Affine, Linear, Conv1d, Conv2d, SumPool2d, AvgPool2d, Flatten, Scale, BatchNorm)
 
-__all__ = ["Projection", "LayerGraph", "layer_graph", "schedule", "LINEAR_KINDS"]
+__all__ = ["Projection", "LayerGraph", "layer_graph", "schedule", "LINEAR_KINDS", "is_integral"]
+
+#: relative tolerance of "an integer": the float fields of the integer form are integers times a
+#: scale in float64, and dividing by the scale again stays far inside it
+INTEGRAL_RTOL = 1e-6
+
+
+def is_integral(values, rtol: float = INTEGRAL_RTOL, atol: float = 0.0) -> np.ndarray:
+    """Per value: within ``atol + rtol * |x|`` of an integer, never tighter than ``rtol`` (below
+    1 the round-off is absolute); False for NaN and infinities. Targets check the integers
+    they lower with it."""
+    x = np.asarray(values, dtype=np.float64)
+    return np.abs(x - np.rint(x)) <= np.maximum(atol + rtol * np.abs(x), rtol)
 
 
 def is_population(node) -> bool:

@@ -22,6 +22,7 @@ import numpy as np
 
 from snncc.diagnostics import Diagnostic
 from snncc.ir import IF, LIF, CubaLIF, I, LI, Neuron, ResetMode, SpikingNeuron
+from snncc.lowering import is_integral
 
 from . import contract as C
 from .netspec import LeakSpec
@@ -46,10 +47,7 @@ def integral(values: np.ndarray) -> np.ndarray:
     """Values within float round-off of integers become int64; otherwise the floats are kept,
     so validation (SNN410) names the layer and the count of non-integers."""
     x = np.asarray(values, dtype=np.float64)
-    r = np.rint(x)
-    if np.all(np.isfinite(x)) and np.all(np.abs(x - r) <= TOLERANCE * np.maximum(1.0, np.abs(x))):
-        return r.astype(np.int64)
-    return x
+    return np.rint(x).astype(np.int64) if np.all(is_integral(x)) else x
 
 
 def _close(a: np.ndarray, b: np.ndarray | float) -> bool:

@@ -28,14 +28,15 @@ import numpy as np
 
 from snncc.diagnostics import Diagnostic
 from snncc.ir import IF, LIF, CubaLIF, Neuron
+from snncc.lowering import is_integral
 
-__all__ = ["NeuronParams", "neuron_params", "bias_mant_exp", "round_bias", "V_SHIFT", "DECAY_ONE", "is_integral"]
+__all__ = ["NeuronParams", "neuron_params", "bias_mant_exp", "round_bias", "V_SHIFT", "DECAY_ONE"]
 
 V_SHIFT = 64              # Lava v = 64 * integer state (activation shift 6)
 DECAY_ONE = 4096          # decays are 12-bit fractions
 BIAS_MANT_MAX = 2**12 - 1
 BIAS_EXP_MAX = 7
-TOLERANCE = 1e-6          # relative: "integral" after dequantised float round-off
+TOLERANCE = 1e-6          # relative: equal gains after dequantised float round-off
 
 
 @dataclass(frozen=True, eq=False)
@@ -50,11 +51,6 @@ class NeuronParams:
     input_gain: np.ndarray  # float64, g: state change per unit of input current
     state_scale: float      # s: real v = (Lava v / 64) * s
     current_gain: float     # CubaLIF: i' = current_gain * i (1 for the other kinds)
-
-
-def is_integral(x: np.ndarray) -> np.ndarray:
-    x = np.asarray(x, dtype=np.float64)
-    return np.abs(x - np.rint(x)) <= TOLERANCE * np.maximum(1.0, np.abs(x))
 
 
 def _flat(node: Neuron, name: str) -> np.ndarray:

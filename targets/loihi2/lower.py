@@ -22,8 +22,8 @@ import numpy as np
 
 from snncc.diagnostics import Diagnostic, Severity, SnnccError
 from snncc.ir import IF, LIF, Comparator, CubaLIF, Flatten, Graph, Input, Neuron, Output, ResetMode
-from snncc.lowering import LayerGraph, Projection, layer_graph, schedule
-from snncc.targets.loihi2.dynamics import V_SHIFT, NeuronParams, is_integral, neuron_params
+from snncc.lowering import LayerGraph, Projection, is_integral, layer_graph, schedule
+from snncc.targets.loihi2.dynamics import V_SHIFT, NeuronParams, neuron_params
 from snncc.targets.loihi2.netspec import Connection, InputPort, LifPopulation, NetSpec
 from snncc.targets.loihi2.offsets import Offsets, threshold_offsets
 

@@ -31,7 +31,7 @@ from snncc.ir import (
     Comparator, Conv2d, Delay, Graph, Input, Neuron, Output, ResetMode, SpikingNeuron, SumPool2d,
     evaluation_order,
 )
-from snncc.lowering import LayerGraph, Projection as IRProjection, layer_graph, schedule
+from snncc.lowering import LayerGraph, Projection as IRProjection, is_integral, layer_graph, schedule
 
 from .limits import DEFAULT_TIMESTEPS, SpiNNaker2Limits
 from .memory import pe_memory, population_memory
@@ -92,10 +92,6 @@ def _conv_chain(layers: LayerGraph, p: IRProjection) -> tuple[Conv2d, tuple[int,
         pool = tuple(int(k) for k in sp.kernel_size)
     _, h, w = layers.shape(p.src)
     return (conv, pool) if h % pool[0] == 0 and w % pool[1] == 0 else None
-
-
-def _integral(values: np.ndarray) -> bool:
-    return bool(np.all(np.abs(values - np.rint(values)) <= 1e-3 + 1e-5 * np.abs(values)))
 
 
 class _Lowering:
@@ -211,7 +207,7 @@ class _Lowering:
                                          delay=delay)
 
     def _require_integers(self, p: IRProjection, values: np.ndarray) -> None:
-        if not _integral(values):
+        if not np.all(is_integral(values, rtol=1e-5, atol=1e-3)):
             self.problem("SNN440", f"weights of {p.name} are not integers at the state scale of "
                          f"'{p.dst}'", p.dst, "add quantize to the pipeline")
 
