@@ -7,9 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from snncc.ir import IF, Comparator, CubaLIF, Graph, Input, Neuron, SpikingNeuron
+from snncc.ir import IF, Comparator, CubaLIF, Graph, Input, Neuron, SpikingNeuron, per_neuron
 from snncc.lowering import LayerGraph
-from ._folding import full
 
 
 def source_bound(layers: LayerGraph, src: str, input_max: float) -> float:
@@ -36,7 +35,7 @@ def can_fire(node: Neuron, drive: np.ndarray) -> np.ndarray | None:
     a non-spiking node."""
     if not isinstance(node, SpikingNeuron):
         return None
-    f = lambda value: full(value, node.shape).reshape(-1)  # noqa: E731
+    f = lambda value: per_neuron(value, node.shape).reshape(-1)  # noqa: E731
     bias = f(node.bias)
     if isinstance(node, IF):
         peak = np.where(f(node.r) * (drive + bias) > 0, math.inf, 0.0)

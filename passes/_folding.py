@@ -28,6 +28,7 @@ import numpy as np
 from snncc.diagnostics import Diagnostic
 from snncc.ir import (
     IF, LIF, Affine, BatchNormParams, Conv1d, Conv2d, CubaLIF, Edge, Graph, Linear, Scale, SpikingNeuron,
+    per_neuron,
 )
 
 WEIGHT_LAYERS = (Affine, Linear, Conv1d, Conv2d)
@@ -50,17 +51,6 @@ def expand(values: np.ndarray, shape: Shape) -> np.ndarray:
     if values.ndim == 1 and shape and values.shape[0] == shape[0]:
         return np.broadcast_to(values.reshape(shape[0], *([1] * (len(shape) - 1))), shape).copy()
     raise ValueError(f"parameters of shape {values.shape} do not fit neurons {tuple(shape)}")
-
-
-def full(values: np.ndarray | None, shape: Shape, default: float = 0.0) -> np.ndarray:
-    """A neuron parameter as a full float64 array of the neuron shape (verify allows size-1
-    or same-size arrays)."""
-    if values is None:
-        return np.full(shape, default, dtype=np.float64)
-    values = np.asarray(values, dtype=np.float64)
-    if values.size == math.prod(shape):
-        return values.reshape(shape).copy()
-    return np.broadcast_to(values, shape).copy()
 
 
 def per_channel(values: np.ndarray) -> np.ndarray | None:
@@ -128,13 +118,13 @@ def scale_neuron(node: SpikingNeuron, k: np.ndarray) -> SpikingNeuron:
     for u (gamma / k, mean * k), which needs no sign condition. The input scaling is the
     caller's job (producer rows or CubaLIF w_in)."""
     shape = node.shape
-    changes: dict[str, Any] = {"v_reset": full(node.v_reset, shape) * k}
+    changes: dict[str, Any] = {"v_reset": per_neuron(node.v_reset, shape) * k}
     if node.bias is not None:
-        changes["bias"] = full(node.bias, shape) * k
+        changes["bias"] = per_neuron(node.bias, shape) * k
     if isinstance(node, (LIF, CubaLIF)):
-        changes["v_leak"] = full(node.v_leak, shape) * k
+        changes["v_leak"] = per_neuron(node.v_leak, shape) * k
     if node.membrane_bn is None:
-        changes["v_threshold"] = full(node.v_threshold, shape) * k
+        changes["v_threshold"] = per_neuron(node.v_threshold, shape) * k
     else:
         changes["membrane_bn"] = scale_bn_input(node.membrane_bn, k, shape)
     return node.replace(**changes)
@@ -165,7 +155,7 @@ def scale_inputs(graph: Graph, name: str, k: np.ndarray, why: str,
     if np.all(k == 1):
         return graph, []
     if isinstance(node, CubaLIF) and cuba_w_in:
-        return graph.with_node(name, node.replace(w_in=full(node.w_in, node.shape) * k)), []
+        return graph.with_node(name, node.replace(w_in=per_neuron(node.w_in, node.shape) * k)), []
     problems: list[Diagnostic] = []
     updates: dict[str, Any] = {}
     for edge in graph.incoming(name):

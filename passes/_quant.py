@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from snncc.diagnostics import SnnccError
-from snncc.ir import LIF
+from snncc.ir import LIF, per_neuron
 
 from ._folding import OFFSET_KINDS
 
@@ -78,7 +78,7 @@ class Formats:
         if not self.offsets(node):
             return None
         theta = np.asarray(theta, np.float64).reshape(-1)
-        decay = 1 - dt / np.broadcast_to(np.asarray(node.tau, np.float64), node.shape).reshape(-1) \
+        decay = 1 - dt / per_neuron(node.tau, node.shape).reshape(-1) \
             if isinstance(node, LIF) else np.ones(theta.size)
         return max(theta.max(initial=0.0), 0.0) - theta, decay
 

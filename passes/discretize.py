@@ -30,11 +30,12 @@ import numpy as np
 from snncc.diagnostics import Diagnostic, Severity, SnnccError
 from snncc.ir import (
     IF, LIF, CubaLI, CubaLIF, Delay, Edge, Flatten, Graph, I, LI, Neuron, Quantization, Scale, infer_shapes,
+    per_neuron,
 )
 from snncc.passbase import Pass, PassContext, PassResult
 
 from ._decay import DecayFormat, Realised, decay_format, realise, relative_error, stored, summary
-from ._folding import full, scale_inputs
+from ._folding import scale_inputs
 
 #: quant.extra keys discretize owns (replaced on every run)
 DECAY_KEYS = ("dv", "du", "leak_shift", "leak_shift_syn", "alpha", "alpha_syn")
@@ -103,7 +104,7 @@ def _tau_report(requested: np.ndarray, realised: Realised) -> dict[str, Any]:
 def _canonical(node: Neuron, dt: float | None, fmt: DecayFormat) -> tuple[Neuron, np.ndarray, dict[str, Any]]:
     """(the canonical node, the input gain to move out, the layer's report)."""
     shape = node.shape
-    f = lambda value, default=0.0: full(value, shape, default)  # noqa: E731
+    f = lambda value, default=0.0: per_neuron(value, shape, default)  # noqa: E731
     changes: dict[str, np.ndarray | None] = {}
     extra: dict[str, Any] = {}
     report: dict[str, Any] = {"kind": node.kind}

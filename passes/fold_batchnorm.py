@@ -20,11 +20,13 @@ from typing import ClassVar
 import numpy as np
 
 from snncc.diagnostics import Diagnostic, SnnccError
-from snncc.ir import Affine, BatchNorm, Conv1d, Conv2d, CubaLIF, Graph, Linear, Scale, SpikingNeuron, infer_shapes
+from snncc.ir import (
+    Affine, BatchNorm, Conv1d, Conv2d, CubaLIF, Graph, Linear, Scale, SpikingNeuron, infer_shapes, per_neuron,
+)
 from snncc.passbase import Pass, PassContext, PassResult
 
 from ._folding import (
-    WEIGHT_LAYERS, bn_problems, bn_scale_shift, bypass, expand, full, is_channel_wise, per_channel, quantized,
+    WEIGHT_LAYERS, bn_problems, bn_scale_shift, bypass, expand, is_channel_wise, per_channel, quantized,
     scale_neuron, scale_outputs, threshold_problems,
 )
 
@@ -122,15 +124,15 @@ def _into_neuron(graph: Graph, name: str, shape, a: np.ndarray, c: np.ndarray, p
                 "SNN317", f"the BN shift into CubaLIF '{dst}' passes through the synaptic current, which starts at 0, "
                 "so it is not a constant bias current", node=name,
                 hint="put the BatchNorm right after a Conv/Affine/Linear so its shift becomes that layer's bias")]
-        new = neuron.replace(w_in=full(neuron.w_in, neuron.shape) * a)
+        new = neuron.replace(w_in=per_neuron(neuron.w_in, neuron.shape) * a)
         return bypass(graph.with_node(dst, new), name), "", []
     # u = v / |a|: the input becomes sign(a) x + c / |a|; a = 0 keeps k = 1 and a zero input scale.
     magnitude = np.abs(a)
     k = np.where(magnitude > 0, 1.0 / np.where(magnitude > 0, magnitude, 1.0), 1.0)
     scaled = scale_neuron(neuron, k)
-    new = scaled.replace(bias=full(scaled.bias, neuron.shape) + k * c)
+    new = scaled.replace(bias=per_neuron(scaled.bias, neuron.shape) + k * c)
     found = [] if new.membrane_bn is not None else threshold_problems(
-        dst, full(new.v_threshold, neuron.shape), ctx.capabilities, is_channel_wise(params, shape),
+        dst, per_neuron(new.v_threshold, neuron.shape), ctx.capabilities, is_channel_wise(params, shape),
         what=f"threshold after folding batch norm '{name}'")
     if found:
         return None, "", found

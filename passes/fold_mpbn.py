@@ -30,11 +30,11 @@ from typing import ClassVar
 import numpy as np
 
 from snncc.diagnostics import Diagnostic, SnnccError
-from snncc.ir import Comparator, CubaLIF, Graph, SpikingNeuron
+from snncc.ir import Comparator, CubaLIF, Graph, SpikingNeuron, per_neuron
 from snncc.passbase import Pass, PassContext, PassResult
 
 from ._folding import (
-    bn_problems, expand, full, is_channel_wise, listing, offsets_apply, quantized, scale_inputs, scale_neuron,
+    bn_problems, expand, is_channel_wise, listing, offsets_apply, quantized, scale_inputs, scale_neuron,
     threshold_problems,
 )
 
@@ -65,7 +65,7 @@ class FoldMpbn(Pass):
         if not problems:
             for name in dict.fromkeys(changes["folded"] + changes["shared"]):
                 node = graph.nodes[name]
-                problems += threshold_problems(name, full(node.v_threshold, node.shape), ctx.capabilities,
+                problems += threshold_problems(name, per_neuron(node.v_threshold, node.shape), ctx.capabilities,
                                                channel_wise.get(name, True), node=node)
         if problems:
             raise SnnccError(problems)
@@ -85,7 +85,7 @@ def _fold(graph: Graph, name: str, changes: dict[str, list[str]]) -> tuple[Graph
     gamma, beta = expand(p.gamma, shape), expand(p.beta, shape)
     if np.any(gamma == 0):
         zero = gamma == 0
-        v = full(node.v_threshold, shape)
+        v = per_neuron(node.v_threshold, shape)
         fires = (beta >= v) if node.comparator is Comparator.GE else (beta > v)
         parts = [f"{listing(shape, zero & fires, cw)} always fire" if np.any(zero & fires) else "",
                  f"{listing(shape, zero & ~fires, cw)} never fire" if np.any(zero & ~fires) else ""]
@@ -102,7 +102,7 @@ def _fold(graph: Graph, name: str, changes: dict[str, list[str]]) -> tuple[Graph
         node, p = graph.nodes[name], graph.nodes[name].membrane_bn
         changes["negated"].append(name)
     s = np.sqrt(expand(p.var, shape) + p.eps)
-    theta = expand(p.mean, shape) + (full(node.v_threshold, shape) - expand(p.beta, shape)) * s / expand(p.gamma, shape)
+    theta = expand(p.mean, shape) + (per_neuron(node.v_threshold, shape) - expand(p.beta, shape)) * s / expand(p.gamma, shape)
     changes["folded"].append(name)
     return graph.with_node(name, node.replace(v_threshold=theta, membrane_bn=None)), []
 
@@ -112,7 +112,7 @@ def _share(graph: Graph, name: str, group: str, changes: dict[str, list[str]]) -
     if node.membrane_bn is not None:
         return graph, []
     shape = node.shape
-    theta = full(node.v_threshold, shape)
+    theta = per_neuron(node.v_threshold, shape)
     rows = theta.reshape(1 if group == "layer" else shape[0], -1)
     if np.all(rows == rows[:, :1]):
         return graph, []

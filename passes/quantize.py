@@ -32,13 +32,13 @@ import numpy as np
 from snncc.diagnostics import Diagnostic, Severity, SnnccError
 from snncc.ir import (
     Affine, Conv1d, Conv2d, CubaLIF, Delay, Flatten, Graph, IntParam, Neuron, Quantization, Scale,
-    SpikingNeuron,
+    SpikingNeuron, per_neuron,
 )
 from snncc.lowering import LayerGraph, Projection, layer_graph, schedule
 from snncc.passbase import Pass, PassContext, PassResult
 
 from ._fidelity import agreement, can_fire, not_integral, peak_input, source_bound
-from ._folding import WEIGHTED, full
+from ._folding import WEIGHTED
 from ._quant import Formats, clip_magnitude, exponent, formats, round_bias, round_clip
 from ._quant_layers import equalize_rows
 
@@ -182,13 +182,13 @@ def _plan(layers: LayerGraph, name: str, fmt: Formats, percentile: float | None,
     bounds = [unit_max / 2.0 ** fmt.exp_range[1]]
     if fmt.state_bits is not None:
         if isinstance(node, CubaLIF):  # the current accumulates: i' <= input / (1 - a_syn)
-            worst = worst * (full(node.tau_syn, shape).reshape(-1) / layers.graph.dt)
+            worst = worst * (per_neuron(node.tau_syn, shape).reshape(-1) / layers.graph.dt)
         bounds.append(float(worst.max(initial=0.0)) / fmt.state_max)
         if isinstance(node, SpikingNeuron):
-            theta = full(node.v_threshold, shape)
+            theta = per_neuron(node.v_threshold, shape)
             t_lo, t_hi = fmt.threshold_limits(node)
             bounds += [max(theta.max(), 0) / t_hi] + ([-theta.min() / -t_lo] if t_lo < 0 and theta.min() < 0 else [])
-            total = full(node.bias, shape).reshape(-1) + (0 if isinstance(node, CubaLIF) else chain_bias)
+            total = per_neuron(node.bias, shape).reshape(-1) + (0 if isinstance(node, CubaLIF) else chain_bias)
             if (offset := fmt.offset(node, theta, layers.graph.dt)) is not None:  # shifted membranes
                 shift, decay = offset
                 total = total + shift * (1 - decay)
@@ -240,11 +240,11 @@ def _neuron(layers: LayerGraph, plan: _Plan, fmt: Formats) -> Neuron:
     stats: dict[str, Any] = {}
     if isinstance(node, SpikingNeuron) and fmt.state_bits is not None:
         t_lo, t_hi = fmt.threshold_limits(node)
-        theta = round_clip(full(node.v_threshold, shape) / s, t_lo, t_hi)
-        reset = round_clip(full(node.v_reset, shape) / s, -fmt.state_max, fmt.state_max)
+        theta = round_clip(per_neuron(node.v_threshold, shape) / s, t_lo, t_hi)
+        reset = round_clip(per_neuron(node.v_reset, shape) / s, -fmt.state_max, fmt.state_max)
         unit = s / 2.0**fmt.frac_bits
         chain = np.zeros(node.size) if isinstance(node, CubaLIF) else np.rint(layers.bias(plan.name) / unit)
-        total = round_bias(full(node.bias, shape).reshape(-1) / unit + chain, fmt)
+        total = round_bias(per_neuron(node.bias, shape).reshape(-1) / unit + chain, fmt)
         own = (total.values - chain.astype(np.int64)).reshape(shape)
         params = {"v_threshold": IntParam(theta.values, s, fmt.threshold_bits or fmt.state_bits),
                   "v_reset": IntParam(reset.values, s, fmt.state_bits),

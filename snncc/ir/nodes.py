@@ -345,6 +345,18 @@ class Threshold(Node):
 # ----------------------------------------------------------------------------- neurons
 
 
+def per_neuron(values: Any, shape: Shape, default: float = 0.0) -> np.ndarray:
+    """A neuron parameter as a full float64 array of the neuron ``shape``: ``values`` of one
+    value or one per neuron (what verify allows; a flat array of the right size too), None
+    as ``default`` everywhere. A new array, free to modify."""
+    if values is None:
+        return np.full(shape, default, dtype=np.float64)
+    values = np.asarray(values, dtype=np.float64)
+    if values.size == math.prod(shape):
+        return values.reshape(shape).copy()
+    return np.broadcast_to(values, shape).copy()
+
+
 @dataclass(frozen=True, eq=False)
 class Neuron(Node):
     """Stateful neuron; parameters are full per-neuron arrays (shared when all equal)."""

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from snncc.diagnostics import Diagnostic, SnnccError
-from snncc.ir import Affine, Conv1d, Conv2d, Flatten, Graph, Input, Linear, Output
+from snncc.ir import Affine, Conv1d, Conv2d, Flatten, Graph, Input, Linear, Output, per_neuron
 from snncc.lowering import LayerGraph, Projection, layer_graph, schedule
 
 from . import contract as C
@@ -160,8 +160,8 @@ def _layer(layers: LayerGraph, name: str, neuron: NeuronParams, w_default: int, 
         weights = integral(sum(layers.matrix(p) for p in ff) / s)
         geometry = None
     recurrent = integral(sum(layers.matrix(p) for p in rec) / s) if rec else None
-    bias = np.asarray(graph.nodes[name].bias if getattr(graph.nodes[name], "bias", None) is not None else 0.0)
-    bias = integral((np.broadcast_to(bias, graph.nodes[name].shape).reshape(-1) + layers.bias(name)) / s)
+    own = per_neuron(getattr(graph.nodes[name], "bias", None), graph.nodes[name].shape).reshape(-1)
+    bias = integral((own + layers.bias(name)) / s)
     w_bits = _declared_weight_bits(layers, ff + rec, w_default)
     w_bits = min(C.W_BITS_RANGE[1], max(C.W_BITS_RANGE[0], w_bits, _signed_bits(weights),
                                           _signed_bits(recurrent) if recurrent is not None else 0))

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from snncc.diagnostics import Diagnostic
-from snncc.ir import IF, LIF, CubaLIF, I, LI, Neuron, ResetMode, SpikingNeuron
+from snncc.ir import IF, LIF, CubaLIF, I, LI, Neuron, ResetMode, SpikingNeuron, per_neuron
 from snncc.lowering import is_integral
 
 from . import contract as C
@@ -54,16 +54,12 @@ def _close(a: np.ndarray, b: np.ndarray | float) -> bool:
     return bool(np.allclose(a, b, rtol=TOLERANCE, atol=TOLERANCE))
 
 
-def _per_neuron(node: Neuron, value) -> np.ndarray:
-    return np.broadcast_to(np.asarray(value, float), node.shape).reshape(-1)
-
-
 def _decay(node: Neuron, dt: float | None) -> tuple[np.ndarray, np.ndarray]:
     """(a, input gain) per neuron: the per-step update is v = a v + gain (I + bias)."""
     if isinstance(node, (IF, I)):
-        return np.ones(node.size), _per_neuron(node, node.r)
-    tau = _per_neuron(node, node.tau if isinstance(node, (LIF, LI)) else node.tau_mem)
-    return 1.0 - dt / tau, dt / tau * _per_neuron(node, node.r)
+        return np.ones(node.size), per_neuron(node.r, node.shape).reshape(-1)
+    tau = per_neuron(node.tau if isinstance(node, (LIF, LI)) else node.tau_mem, node.shape).reshape(-1)
+    return 1.0 - dt / tau, dt / tau * per_neuron(node.r, node.shape).reshape(-1)
 
 
 def _leak(name: str, node: Neuron, a: np.ndarray, decay_bits: int) -> LeakSpec | Diagnostic:
@@ -129,13 +125,13 @@ def neuron_params(name: str, node: Neuron, dt: float | None, v_bits: int,
         return NeuronParams(s, never, leak, "none", 0, ">", False), []
     reset_value = 0
     if node.reset is ResetMode.VALUE:
-        values = integral(_per_neuron(node, node.v_reset) / s)
+        values = integral(per_neuron(node.v_reset, node.shape).reshape(-1) / s)
         if values.dtype.kind == "f" or np.unique(values).size > 1:
             problems.append(Diagnostic("SNN412", "per-neuron or non-integer reset values: the engines "
                                        "hold one integer reset value per layer", node=name,
                                        hint="use one v_reset per layer (e.g. reset to zero)"))
         else:
             reset_value = int(values[0])
-    threshold = integral(_per_neuron(node, node.v_threshold) / s)
+    threshold = integral(per_neuron(node.v_threshold, node.shape).reshape(-1) / s)
     return NeuronParams(s, threshold, leak, node.reset.value, reset_value,
                         node.comparator.value, True), problems

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from snncc.diagnostics import Diagnostic
-from snncc.ir import IF, LIF, CubaLIF, Neuron
+from snncc.ir import IF, LIF, CubaLIF, Neuron, per_neuron
 from snncc.lowering import is_integral
 
 __all__ = ["NeuronParams", "neuron_params", "bias_mant_exp", "round_bias", "V_SHIFT", "DECAY_ONE"]
@@ -51,11 +51,6 @@ class NeuronParams:
     input_gain: np.ndarray  # float64, g: state change per unit of input current
     state_scale: float      # s: real v = (Lava v / 64) * s
     current_gain: float     # CubaLIF: i' = current_gain * i (1 for the other kinds)
-
-
-def _flat(node: Neuron, name: str) -> np.ndarray:
-    value = np.asarray(getattr(node, name), dtype=np.float64)
-    return np.broadcast_to(value, node.shape).reshape(-1).copy()
 
 
 def bias_mant_exp(bias: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -90,6 +85,9 @@ def neuron_params(name: str, node: Neuron, chain_bias: np.ndarray, dt: float | N
     def add(code: str, message: str, hint: str) -> None:
         problems.append(Diagnostic(code, message, node=name, hint=hint))
 
+    def flat(values) -> np.ndarray:
+        return per_neuron(values, node.shape).reshape(-1)
+
     quant = node.quant
     scale = None if quant is None else quant.extra.get("state_scale")
     if scale is None or not float(scale) > 0:
@@ -105,23 +103,23 @@ def neuron_params(name: str, node: Neuron, chain_bias: np.ndarray, dt: float | N
     chain_bias = np.asarray(chain_bias, dtype=np.float64).reshape(-1)
     current_gain = 1.0
     if isinstance(node, LIF):
-        k = dt / _flat(node, "tau")
-        gain = k * _flat(node, "r")
-        drive = k * (_flat(node, "v_leak") + _flat(node, "r") * _bias(node)) + gain * chain_bias
+        k = dt / flat(node.tau)
+        gain = k * flat(node.r)
+        drive = k * (flat(node.v_leak) + flat(node.r) * flat(node.bias)) + gain * chain_bias
         d_u, d_v = np.full(n, float(DECAY_ONE)), k * DECAY_ONE
     elif isinstance(node, IF):
-        gain = _flat(node, "r")
-        drive = gain * (_bias(node) + chain_bias)
+        gain = flat(node.r)
+        drive = gain * (flat(node.bias) + chain_bias)
         d_u, d_v = np.full(n, float(DECAY_ONE)), np.zeros(n)
     else:  # CubaLIF
-        ks, km = dt / _flat(node, "tau_syn"), dt / _flat(node, "tau_mem")
-        h = km * _flat(node, "r")
+        ks, km = dt / flat(node.tau_syn), dt / flat(node.tau_mem)
+        h = km * flat(node.r)
         if not np.allclose(h, h[0], rtol=TOLERANCE, atol=0):
             add("SNN435", "CubaLIF current-to-membrane gain dt/tau_mem * r differs between neurons",
                 "run discretize (it makes the gain 1)")
         current_gain = float(h[0])
-        gain = ks * _flat(node, "w_in") * current_gain
-        drive = km * _flat(node, "v_leak") + current_gain * _bias(node)
+        gain = ks * flat(node.w_in) * current_gain
+        drive = km * flat(node.v_leak) + current_gain * flat(node.bias)
         if np.any(chain_bias != 0):
             add("SNN434", "a constant current into a CubaLIF synapse has no Loihi equivalent "
                 "(Lava's bias enters v, not the current u)",
@@ -146,12 +144,6 @@ def neuron_params(name: str, node: Neuron, chain_bias: np.ndarray, dt: float | N
     return NeuronParams(du, dv, vth, mant, exp, gain, scale, current_gain)
 
 
-def _bias(node: Neuron) -> np.ndarray:
-    if getattr(node, "bias", None) is None:
-        return np.zeros(node.size)
-    return _flat(node, "bias")
-
-
 def _decay(d: np.ndarray, what: str, offset: int, add) -> np.ndarray:
     """Lava du (offset 1: Lava decays u by du + 1) or dv from 4096 * dt / tau."""
     if not np.all(is_integral(d)):
@@ -169,7 +161,7 @@ def _decay(d: np.ndarray, what: str, offset: int, add) -> np.ndarray:
 
 
 def _vth(node: Neuron, scale: float, add) -> np.ndarray:
-    theta = _flat(node, "v_threshold") / scale
+    theta = per_neuron(node.v_threshold, node.shape).reshape(-1) / scale
     if not np.all(is_integral(theta)):
         worst = float(theta[~is_integral(theta)][0]) * scale
         add("SNN435", f"threshold {worst:.6g} is not an integer multiple of state_scale "

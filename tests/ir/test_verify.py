@@ -91,3 +91,15 @@ def test_is_shared_detects_per_neuron_values():
     node = lif(3)
     assert node.is_shared("tau") and node.is_shared("bias")
     assert not node.replace(v_threshold=np.array([1.0, 2.0, 1.0])).is_shared("v_threshold")
+
+
+def test_per_neuron_gives_every_neuron_its_value_in_a_new_array():
+    shape = (2, 3)
+    assert ir.per_neuron(np.float32(0.5), shape).tolist() == [[0.5] * 3] * 2
+    assert ir.per_neuron(None, shape, default=7.0).tolist() == [[7.0] * 3] * 2
+    flat = np.arange(6, dtype=np.int64)  # one per neuron, but flat: reshaped, not broadcast
+    assert ir.per_neuron(flat, shape).tolist() == [[0, 1, 2], [3, 4, 5]]
+    frozen = lif(3).v_threshold  # read-only IR array
+    out = ir.per_neuron(frozen, (3,))
+    out[0] = 9.0
+    assert out.dtype == np.float64 and frozen[0] == 1.0
