@@ -32,7 +32,8 @@ from snncc.ir import (
 
 LINEAR_KINDS = (Affine, Linear, Conv1d, Conv2d, SumPool2d, AvgPool2d, Flatten, Scale, BatchNorm)
 
-__all__ = ["Projection", "LayerGraph", "layer_graph", "schedule", "LINEAR_KINDS", "is_integral"]
+__all__ = ["Projection", "LayerGraph", "layer_graph", "schedule", "LINEAR_KINDS", "is_integral", "state_scale",
+           "require_state_scale"]
 
 #: relative tolerance of "an integer": the float fields of the integer form are integers times a
 #: scale in float64, and dividing by the scale again stays far inside it
@@ -45,6 +46,26 @@ def is_integral(values, rtol: float = INTEGRAL_RTOL, atol: float = 0.0) -> np.nd
     they lower with it."""
     x = np.asarray(values, dtype=np.float64)
     return np.abs(x - np.rint(x)) <= np.maximum(atol + rtol * np.abs(x), rtol)
+
+
+def state_scale(node, default: float | None = None) -> float | None:
+    """``s_N``: the real value of one unit of the neuron's integer state
+    (``quant.extra["state_scale"]``, attached by quantize); ``default`` when the node has none."""
+    quant = getattr(node, "quant", None)
+    scale = None if quant is None else quant.extra.get("state_scale")
+    return default if scale is None else float(scale)
+
+
+def require_state_scale(name: str, node, code: str, hint: str, problems: list[Diagnostic]) -> float | None:
+    """:func:`state_scale` for a target that needs the integer form: a positive scale, else
+    one error with the target's ``code`` and ``hint`` appended to ``problems`` (and None)."""
+    scale = state_scale(node)
+    if scale is None or not scale > 0:
+        problems.append(Diagnostic(
+            code, "no integer state scale (quant.extra['state_scale']): the graph is not in integer form",
+            node=name, hint=hint))
+        return None
+    return scale
 
 
 def is_population(node) -> bool:

@@ -22,7 +22,7 @@ import numpy as np
 
 from snncc.diagnostics import Diagnostic
 from snncc.ir import IF, LIF, CubaLIF, I, LI, Neuron, ResetMode, SpikingNeuron, per_neuron
-from snncc.lowering import is_integral
+from snncc.lowering import is_integral, require_state_scale
 
 from . import contract as C
 from .netspec import LeakSpec
@@ -105,10 +105,7 @@ def neuron_params(name: str, node: Neuron, dt: float | None, v_bits: int,
     if isinstance(node, SpikingNeuron) and node.membrane_bn is not None:
         problems.append(Diagnostic("SNN412", "membrane batch norm is not folded", node=name,
                                    hint="run fold-mpbn first"))
-    quant = node.quant.extra if node.quant is not None else {}
-    if "state_scale" not in quant:
-        problems.append(Diagnostic("SNN413", "neuron has no integer state scale (not quantized)",
-                                   node=name, hint="run discretize and quantize first"))
+    s = require_state_scale(name, node, "SNN413", "run discretize and quantize first", problems)
     a, gain = _decay(node, dt)
     leak_v = getattr(node, "v_leak", None)
     if not _close(gain, 1.0) or (leak_v is not None and not _close(np.asarray(leak_v, float), 0.0)):
@@ -119,7 +116,6 @@ def neuron_params(name: str, node: Neuron, dt: float | None, v_bits: int,
         problems.append(leak)
     if problems:
         return None, problems
-    s = float(quant["state_scale"])
     if not isinstance(node, SpikingNeuron):  # readout: never fires, keeps integrating
         never = np.full(node.size, C.int_range(v_bits)[1], np.int64)
         return NeuronParams(s, never, leak, "none", 0, ">", False), []

@@ -28,7 +28,7 @@ import numpy as np
 
 from snncc.diagnostics import Diagnostic
 from snncc.ir import IF, LIF, CubaLIF, Neuron, per_neuron
-from snncc.lowering import is_integral
+from snncc.lowering import is_integral, require_state_scale
 
 __all__ = ["NeuronParams", "neuron_params", "bias_mant_exp", "round_bias", "V_SHIFT", "DECAY_ONE"]
 
@@ -88,13 +88,10 @@ def neuron_params(name: str, node: Neuron, chain_bias: np.ndarray, dt: float | N
     def flat(values) -> np.ndarray:
         return per_neuron(values, node.shape).reshape(-1)
 
-    quant = node.quant
-    scale = None if quant is None else quant.extra.get("state_scale")
-    if scale is None or not float(scale) > 0:
-        add("SNN435", "no integer state scale (quant.extra['state_scale']): the graph is not in "
-            "integer form", "compile with the loihi2 default pipeline (discretize, quantize)")
+    scale = require_state_scale(name, node, "SNN435", "compile with the loihi2 default pipeline (discretize, quantize)",
+                                problems)
+    if scale is None:
         return None
-    scale = float(scale)
     before = len(problems)
     n = node.size
     if isinstance(node, (LIF, CubaLIF)) and dt is None:

@@ -31,7 +31,9 @@ from snncc.ir import (
     Comparator, Conv2d, Delay, Graph, Input, Neuron, Output, ResetMode, SpikingNeuron, SumPool2d,
     evaluation_order,
 )
-from snncc.lowering import LayerGraph, Projection as IRProjection, is_integral, layer_graph, schedule
+from snncc.lowering import (
+    LayerGraph, Projection as IRProjection, is_integral, layer_graph, schedule, state_scale,
+)
 
 from .limits import DEFAULT_TIMESTEPS, SpiNNaker2Limits
 from .memory import pe_memory, population_memory
@@ -60,12 +62,6 @@ def timing(graph: Graph) -> tuple[LayerGraph, dict[str, int], dict[IRProjection,
     layers = layer_graph(graph)
     lags, extra = schedule(layers, min_latency=1)
     return layers, lags, extra
-
-
-def state_scale(node) -> float:
-    """``s_N``: model value of one hardware unit (1 when the graph was not quantized)."""
-    quant = getattr(node, "quant", None)
-    return float(quant.extra.get("state_scale", 1.0)) if quant is not None else 1.0
 
 
 def _weight_exp(graph: Graph, p: IRProjection) -> int:
@@ -114,7 +110,7 @@ class _Lowering:
         return base + self.extra[p]
 
     def weight_scale(self, p: IRProjection) -> float:
-        return state_scale(self.graph.nodes[p.dst]) * 2.0 ** _weight_exp(self.graph, p)
+        return state_scale(self.graph.nodes[p.dst], 1.0) * 2.0 ** _weight_exp(self.graph, p)
 
     def model(self, name: str) -> str:
         node = self.graph.nodes[name]
@@ -144,7 +140,7 @@ class _Lowering:
                          name, "move the bias onto the neuron", Severity.NOTE)
         try:
             pop = lif_population_from_nir(
-                name, node, dt=self.graph.dt or 0.0, w_scale=1.0 / state_scale(node),
+                name, node, dt=self.graph.dt or 0.0, w_scale=1.0 / state_scale(node, 1.0),
                 bias=chain_bias, integrator="forward", reset=reset,
                 neuron_model=model, record=self._record(name, spiking),
                 max_atoms_per_core=MAX_ATOMS, v_reset=getattr(node, "v_reset", 0.0),

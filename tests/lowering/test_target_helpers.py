@@ -1,7 +1,8 @@
 """The helpers snncc.lowering shares between the hardware targets' lowerings."""
 import numpy as np
 
-from snncc.lowering import is_integral
+from snncc.ir import IF, Quantization
+from snncc.lowering import is_integral, require_state_scale, state_scale
 
 
 def test_is_integral_relative_above_one_absolute_below_and_never_for_nan_or_inf():
@@ -11,3 +12,15 @@ def test_is_integral_relative_above_one_absolute_below_and_never_for_nan_or_inf(
     # loose: 1e-3 absolute plus 1e-5 relative
     loose = is_integral([0.0009, 0.0011, 100.0019, 100.0021, 1e3 + 0.0105, 1e3 + 0.0115], rtol=1e-5, atol=1e-3)
     assert loose.tolist() == [True, False, True, False, True, False]
+
+
+def test_state_scale_is_read_from_quant_extra_and_required_with_the_target_s_code():
+    plain = IF(r=np.ones(2), v_threshold=np.ones(2), v_reset=np.zeros(2))
+    quantized = plain.replace(quant=Quantization({}, {"state_scale": 0.25}))
+    assert state_scale(quantized) == 0.25 and state_scale(plain) is None and state_scale(plain, 1.0) == 1.0
+    problems = []
+    assert require_state_scale("n", quantized, "SNN999", "hint", problems) == 0.25 and problems == []
+    negative = plain.replace(quant=Quantization({}, {"state_scale": -1.0}))
+    for node in (plain, negative):
+        assert require_state_scale("n", node, "SNN999", "run quantize", problems) is None
+    assert [(d.code, d.node, d.hint) for d in problems] == [("SNN999", "n", "run quantize")] * 2
