@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Mapping
 
 import numpy as np
 import scipy.sparse as sp
@@ -154,6 +155,26 @@ class LayerGraph:
         out = self._evaluate(projection.dst, {projection.src: basis}, n_src, dtype)
         zero = self._evaluate(projection.dst, {}, 1, dtype)
         return (out - zero).reshape(n_src, -1).T.contiguous().numpy()
+
+    def readout(self, output: str, values: Mapping[str, np.ndarray]) -> np.ndarray:
+        """Node ``output``'s values ``[B, T, size]`` computed on the host from each source
+        population's ``[B, T, size]`` (spikes, or the real membrane of a non-spiking layer),
+        as the reference does: the sum over its projections of ``value @ matrix.T`` (each
+        element delayed by the chain's Delay), plus the chains' bias."""
+        total = None
+        for p in self.into(output):
+            src = values[p.src].astype(np.float64)
+            delays = self.delays(p)
+            if delays is not None:  # shift each element by its delay (zeros before)
+                src = np.stack([np.roll(src[:, :, i], d, axis=1) * (np.arange(src.shape[1]) >= d)
+                                for i, d in enumerate(delays)], axis=2)
+            term = src if not p.chain else src @ self.matrix(p).T
+            total = term if total is None else total + term
+        if total is None:
+            return np.zeros((*next(iter(values.values())).shape[:2], self.size(output)))
+        if any(p.chain for p in self.into(output)):
+            total = total + self.bias(output)
+        return total
 
     def bias(self, dst: str) -> np.ndarray:
         """Constant current into ``dst`` from the biases along all its chains (all inputs zero);

@@ -58,15 +58,10 @@ class FpgaLowering:
         spiking layers, real membranes of readout layers, through the Output's chains)."""
         if self.output is None:
             return np.zeros((*x.shape[:2], 0))
-        value = {self.input: x.astype(np.float64)}
+        value = {self.input: x}
         for b, s, vv in zip(self.engines, spikes, v):
-            value[b.node] = s.astype(np.float64) if b.spiking else vv * b.state_scale
-        total = np.broadcast_to(self.layers.bias(self.output), (*x.shape[:2], self.layers.size(self.output)))
-        total = total.copy()
-        for p in self.layers.into(self.output):
-            src = value[p.src]
-            total += src if not p.chain else src @ self.layers.matrix(p).T
-        return total
+            value[b.node] = s if b.spiking else vv * b.state_scale
+        return self.layers.readout(self.output, value)
 
 
 def _settings(capabilities) -> tuple[int, int, int]:

@@ -43,21 +43,7 @@ def _output(artifact: Artifact, layers, values: dict[str, np.ndarray]) -> np.nda
     if len(outputs) != 1:
         raise SnnccError.single("SNN542", f"the graph has {len(outputs)} outputs; the backend "
                                 "returns one", hint="merge the outputs into one Output node")
-    (out,) = outputs
-    total = None
-    for p in layers.into(out):
-        src = values[p.src].astype(np.float64)
-        delays = layers.delays(p)
-        if delays is not None:  # a Delay on the way to the Output: shift each element
-            src = np.stack([np.roll(src[:, :, i], d, axis=1) * (np.arange(src.shape[1]) >= d)
-                            for i, d in enumerate(delays)], axis=2)
-        term = src if not p.chain else src @ layers.matrix(p).T
-        total = term if total is None else total + term
-    if total is None:
-        total = np.zeros((*next(iter(values.values())).shape[:2], layers.size(out)))
-    elif any(p.chain for p in layers.into(out)):
-        total = total + layers.bias(out)
-    return total
+    return layers.readout(outputs[0], values)
 
 
 def run_emulator(artifact: Artifact, x: np.ndarray, *, record_state: bool = False) -> RunResult:

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from snncc.diagnostics import SnnccError
-from snncc.ir import IF, Affine, AvgPool2d, Conv2d, Edge, Flatten, Graph, Input, Output, SumPool2d
+from snncc.ir import IF, Affine, AvgPool2d, Conv2d, Delay, Edge, Flatten, Graph, Input, Linear, Output, SumPool2d
 from snncc.lowering import layer_graph, schedule
 from snncc.runtime import simulate
 
@@ -93,3 +93,24 @@ def test_conv1d_batchnorm_and_scale_operators_equal_the_simulator_kernels():
     layers = layer_graph(graph)
     (proj,) = layers.projections[:1]
     np.testing.assert_allclose(layers.matrix(proj), layers.matrix_by_evaluation(proj), rtol=1e-12, atol=1e-12)
+
+
+def test_readout_of_an_output_equals_the_simulated_output():
+    """Two projections into the Output, one through a per-element Delay and a biased Affine,
+    one a bare Linear from the input: the host readout from the populations' values is the
+    reference simulator's output."""
+    rng = np.random.default_rng(3)
+    dt = 1e-3
+    nodes = {"in": Input(shape=(3,)), "fc1": Affine(weight=rng.normal(size=(4, 3)), bias=rng.normal(size=4)),
+             "n": IF(r=np.ones(4), v_threshold=np.full(4, 0.3), v_reset=np.zeros(4)),
+             "d": Delay(delay=np.array([0, 1, 2, 3]) * dt), "fc2": Affine(weight=rng.normal(size=(2, 4)), bias=rng.normal(size=2)),
+             "skip": Linear(weight=rng.normal(size=(2, 3))), "out": Output(shape=(2,))}
+    edges = [Edge("in", "fc1"), Edge("fc1", "n"), Edge("n", "d"), Edge("d", "fc2"), Edge("fc2", "out"),
+             Edge("in", "skip"), Edge("skip", "out")]
+    graph = Graph(nodes, edges, dt=dt)
+    x = (rng.random((2, 9, 3)) < 0.5).astype(np.float64)
+    sim = simulate(graph, torch.from_numpy(x))
+    spikes = sim.spikes["n"].reshape(2, 9, -1).numpy()
+    assert spikes.any() and spikes[:, :, 3].any()  # the longest delay matters
+    out = layer_graph(graph).readout("out", {"in": x, "n": spikes})
+    np.testing.assert_allclose(out, sim.output.reshape(2, 9, -1).numpy(), rtol=1e-12, atol=1e-12)
