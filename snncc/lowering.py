@@ -156,6 +156,15 @@ class LayerGraph:
         zero = self._evaluate(projection.dst, {}, 1, dtype)
         return (out - zero).reshape(n_src, -1).T.contiguous().numpy()
 
+    def conv2d(self, projection: Projection, ignoring: tuple[type, ...] = ()) -> Conv2d | None:
+        """The chain's Conv2d when the chain is that one convolution with groups 1 and dilation 1
+        (besides nodes of the kinds in ``ignoring``, which the caller handles): the weight-shared
+        form the targets' convolution engines run, with the kernel as weights."""
+        nodes = [self.graph.nodes[n] for n in projection.chain if not isinstance(self.graph.nodes[n], ignoring)]
+        if len(nodes) != 1 or not isinstance(nodes[0], Conv2d):
+            return None
+        return nodes[0] if nodes[0].groups == 1 and tuple(nodes[0].dilation) == (1, 1) else None
+
     def readout(self, output: str, values: Mapping[str, np.ndarray]) -> np.ndarray:
         """Node ``output``'s values ``[B, T, size]`` computed on the host from each source
         population's ``[B, T, size]`` (spikes, or the real membrane of a non-spiking layer),

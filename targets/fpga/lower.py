@@ -111,13 +111,10 @@ def _chain_order(layers: LayerGraph, problems: list[Diagnostic]) -> tuple[str | 
 
 def _conv_of(layers: LayerGraph, p: Projection) -> Conv2d | None:
     """The projection's Conv2d when the chain is one convolution the conv engine runs."""
-    nodes = [layers.graph.nodes[n] for n in p.chain if not isinstance(layers.graph.nodes[n], Flatten)]
-    if len(nodes) != 1 or not isinstance(nodes[0], Conv2d):
+    conv = layers.conv2d(p, ignoring=(Flatten,))
+    if conv is None:
         return None
-    conv = nodes[0]
-    kernel = conv.weight.shape[2:]
-    ok = (conv.groups == 1 and tuple(conv.dilation) == (1, 1)
-          and all(0 <= pad < k for pad, k in zip(conv.padding, kernel)) and min(conv.stride) >= 1)
+    ok = all(0 <= pad < k for pad, k in zip(conv.padding, conv.weight.shape[2:])) and min(conv.stride) >= 1
     return conv if ok else None
 
 

@@ -73,17 +73,13 @@ def _weight_exp(graph: Graph, p: IRProjection) -> int:
 def _conv_chain(layers: LayerGraph, p: IRProjection) -> tuple[Conv2d, tuple[int, int]] | None:
     """(conv node, pool) when ``p`` is [SumPool2d(kernel = stride, no padding)] + Conv2d
     from a (C, H, W) population whose H and W the pool divides."""
-    nodes = [layers.graph.nodes[n] for n in p.chain]
-    if not nodes or not isinstance(nodes[-1], Conv2d) or len(nodes) > 2 \
+    conv, pool = layers.conv2d(p, ignoring=(SumPool2d,)), (1, 1)
+    if conv is None or layers.graph.nodes[p.chain[-1]] is not conv or len(p.chain) > 2 \
             or len(layers.shape(p.src)) != 3:
         return None
-    conv, pool = nodes[-1], (1, 1)
-    if conv.groups != 1 or tuple(conv.dilation) != (1, 1):
-        return None
-    if len(nodes) == 2:
-        sp = nodes[0]
-        if not isinstance(sp, SumPool2d) or tuple(sp.kernel_size) != tuple(sp.stride) \
-                or any(sp.padding):
+    if len(p.chain) == 2:
+        sp = layers.graph.nodes[p.chain[0]]
+        if tuple(sp.kernel_size) != tuple(sp.stride) or any(sp.padding):
             return None
         pool = tuple(int(k) for k in sp.kernel_size)
     _, h, w = layers.shape(p.src)

@@ -1,8 +1,8 @@
 """The helpers snncc.lowering shares between the hardware targets' lowerings."""
 import numpy as np
 
-from snncc.ir import IF, Quantization
-from snncc.lowering import is_integral, require_state_scale, state_scale
+from snncc.ir import IF, Conv2d, Flatten, Graph, Input, Quantization, SumPool2d
+from snncc.lowering import is_integral, layer_graph, require_state_scale, state_scale
 
 
 def test_is_integral_relative_above_one_absolute_below_and_never_for_nan_or_inf():
@@ -24,3 +24,29 @@ def test_state_scale_is_read_from_quant_extra_and_required_with_the_target_s_cod
     for node in (plain, negative):
         assert require_state_scale("n", node, "SNN999", "run quantize", problems) is None
     assert [(d.code, d.node, d.hint) for d in problems] == [("SNN999", "n", "run quantize")] * 2
+
+
+def _conv_layers(*, pool=False, flatten=False, **conv_options):
+    groups = conv_options.get("groups", 1)
+    dilation = conv_options.get("dilation", (1, 1))[0]
+    conv = Conv2d(weight=np.ones((4, 2 // groups, 3, 3)), bias=np.zeros(4), input_shape=(2, 4, 4) if pool else (2, 8, 8),
+                  padding=(dilation, dilation), **conv_options)
+    n = 4 * (4 if pool else 8) ** 2
+    shape = (n,) if flatten else (4, 4, 4) if pool else (4, 8, 8)
+    neuron = IF(r=np.ones(shape), v_threshold=np.ones(shape), v_reset=np.zeros(shape))
+    nodes = [Input(shape=(2, 8, 8))] + ([SumPool2d(kernel_size=(2, 2), stride=(2, 2))] if pool else []) + [conv] \
+        + ([Flatten(input_shape=(4, 8, 8))] if flatten else []) + [neuron]
+    layers = layer_graph(Graph.sequential(*nodes))
+    return layers, layers.into(layers.neurons()[0])[0], conv
+
+
+def test_conv2d_is_the_chain_s_one_plain_convolution_besides_the_kinds_the_target_handles():
+    layers, p, conv = _conv_layers()
+    assert layers.conv2d(p) is conv
+    layers, p, conv = _conv_layers(flatten=True)
+    assert layers.conv2d(p) is None and layers.conv2d(p, ignoring=(Flatten,)) is conv
+    layers, p, conv = _conv_layers(pool=True)
+    assert layers.conv2d(p) is None and layers.conv2d(p, ignoring=(SumPool2d,)) is conv
+    for options in ({"groups": 2}, {"dilation": (2, 2)}):
+        layers, p, _ = _conv_layers(**options)
+        assert layers.conv2d(p) is None, options
