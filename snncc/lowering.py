@@ -34,7 +34,7 @@ from snncc.ir import (
 LINEAR_KINDS = (Affine, Linear, Conv1d, Conv2d, SumPool2d, AvgPool2d, Flatten, Scale, BatchNorm)
 
 __all__ = ["Projection", "LayerGraph", "layer_graph", "schedule", "LINEAR_KINDS", "is_integral", "state_scale",
-           "require_state_scale"]
+           "require_state_scale", "declared_weight_bits"]
 
 #: relative tolerance of "an integer": the float fields of the integer form are integers times a
 #: scale in float64, and dividing by the scale again stays far inside it
@@ -67,6 +67,14 @@ def require_state_scale(name: str, node, code: str, hint: str, problems: list[Di
             node=name, hint=hint))
         return None
     return scale
+
+
+def declared_weight_bits(nodes, default: int | None) -> int | None:
+    """The widest weight container among ``nodes`` (quantize's ``quant.params["weight"].bits``),
+    else ``default``."""
+    bits = [int(node.quant.params["weight"].bits) for node in nodes
+            if node.quant is not None and "weight" in node.quant.params]
+    return max(bits, default=default)
 
 
 def is_population(node) -> bool:
@@ -155,6 +163,18 @@ class LayerGraph:
         out = self._evaluate(projection.dst, {projection.src: basis}, n_src, dtype)
         zero = self._evaluate(projection.dst, {}, 1, dtype)
         return (out - zero).reshape(n_src, -1).T.contiguous().numpy()
+
+    def weight_exp(self, projection: Projection) -> int:
+        """The power-of-two exponent quantize gave the projection's weights (``weight_exp`` in the
+        ``quant.extra`` of its one weighted node; the largest if a hand-built chain has several), 0
+        when they are not quantized: the integer weights are ``matrix / (s_N * 2**weight_exp)``."""
+        exps = [int(q.extra["weight_exp"]) for n in projection.chain
+                if (q := self.graph.nodes[n].quant) is not None and "weight_exp" in q.extra]
+        return max(exps, default=0)
+
+    def weight_bits(self, projection: Projection, default: int | None = None) -> int | None:
+        """The projection's declared weight width (:func:`declared_weight_bits` of its chain)."""
+        return declared_weight_bits((self.graph.nodes[n] for n in projection.chain), default)
 
     def conv2d(self, projection: Projection, ignoring: tuple[type, ...] = ()) -> Conv2d | None:
         """The chain's Conv2d when the chain is that one convolution with groups 1 and dilation 1

@@ -60,17 +60,6 @@ class Activity:
         return self.counts[name].sum(axis=1).mean(axis=0)
 
 
-def declared_weight_bits(nodes, default: int | None) -> int | None:
-    """The widest quantised weight among ``nodes`` (quantize's record), else ``default``."""
-    bits = [int(node.quant.params["weight"].bits) for node in nodes
-            if node.quant is not None and "weight" in node.quant.params]
-    return max(bits, default=default)
-
-
-def weight_bits_of(layers: LayerGraph, projection: Projection, default: int) -> int:
-    return declared_weight_bits((layers.graph.nodes[n] for n in projection.chain), default)
-
-
 def structural_view(layers: LayerGraph) -> LayerGraph:
     """The same projections with every weight and scale set to one: the nonzero entries of its
     matrices are the connections the architecture has, zero weights included."""
@@ -149,7 +138,7 @@ def count_activity(graph, x: np.ndarray, spikes: dict[str, np.ndarray], *, weigh
         reach = (fanout > 0).astype(np.float64)
         synops = (nonzero @ fanout).reshape(batch, steps, n_cores).round().astype(np.int64)
         counts["synops_ac" if binary else "synops_mac"] += synops
-        bits_of[projection.name] = bits = weight_bits_of(layers, projection, default_bits)
+        bits_of[projection.name] = bits = layers.weight_bits(projection, default_bits)
         counts["mem_read_bits_weight"] += synops * bits
         structural = structural_fan_in(layers, ones, projection).astype(np.float64) @ dst_hot
         counts["synops_dense"] += structural.round().astype(np.int64)[None, None, :]

@@ -19,7 +19,9 @@ import math
 
 import numpy as np
 
-from .activity import WEIGHTED, Activity, declared_weight_bits
+from snncc.lowering import declared_weight_bits
+
+from .activity import WEIGHTED, Activity
 from .tables import CostTable
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .activity import WEIGHTED, Activity, declared_weight_bits
+from snncc.lowering import declared_weight_bits
+
+from .activity import WEIGHTED, Activity
 
 
 def metrics(activity: Activity, graph, spiking: dict[str, int], spikes: float, weight_bits: int | None) -> dict:

@@ -38,8 +38,6 @@ def network_of(graph: Graph, default_weight_bits: int) -> Network:
         chain = [(n, graph.nodes[n], tuple(shapes.input_shapes[n])) for n in p.chain]
         pattern = build_pattern(chain, lg.shape(p.src), lg.shape(p.dst))
         nodes = [graph.nodes[n] for n in p.chain]
-        bits = [int(node.quant.params["weight"].bits) for node in nodes
-                if node.quant is not None and "weight" in node.quant.params]
         convs = [node for node in nodes if isinstance(node, (Conv1d, Conv2d))]
         dense = [node for node in nodes if isinstance(node, (Affine, Linear))]
         kernel = None
@@ -47,6 +45,6 @@ def network_of(graph: Graph, default_weight_bits: int) -> Network:
             kernel = int(np.prod(convs[0].weight.shape[1:]))
         name = p.name if sum(q.name == p.name for q in lg.projections) == 1 else f"{p.name}#{index}"
         projections.append(ProjectionInfo(
-            name, p.src, p.dst, pattern, max(bits) if bits else default_weight_bits,
+            name, p.src, p.dst, pattern, lg.weight_bits(p, default_weight_bits),
             any(isinstance(node, Delay) for node in nodes), kernel))
     return Network(layers, tuple(projections))

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from snncc.diagnostics import Diagnostic, SnnccError
-from snncc.ir import Affine, Conv1d, Conv2d, Flatten, Graph, Input, Linear, Output, per_neuron
-from snncc.lowering import LayerGraph, Projection, layer_graph, schedule
+from snncc.ir import Conv2d, Flatten, Graph, Input, Output, per_neuron
+from snncc.lowering import LayerGraph, Projection, declared_weight_bits, layer_graph, schedule
 
 from . import contract as C
 from .folding import min_pe
@@ -118,13 +118,6 @@ def _conv_of(layers: LayerGraph, p: Projection) -> Conv2d | None:
     return conv if ok else None
 
 
-def _declared_weight_bits(layers: LayerGraph, chains: list[Projection], default: int) -> int:
-    bits = [layers.graph.nodes[n].quant.params["weight"].bits for p in chains for n in p.chain
-            if isinstance(layers.graph.nodes[n], (Affine, Linear, Conv1d, Conv2d))
-            and layers.graph.nodes[n].quant is not None and "weight" in layers.graph.nodes[n].quant.params]
-    return max(bits, default=default)
-
-
 def _signed_bits(values: np.ndarray) -> int:
     if values.dtype.kind == "f" or values.size == 0:
         return 0
@@ -154,7 +147,7 @@ def _layer(layers: LayerGraph, name: str, neuron: NeuronParams, w_default: int, 
     recurrent = integral(sum(layers.matrix(p) for p in rec) / s) if rec else None
     own = per_neuron(getattr(graph.nodes[name], "bias", None), graph.nodes[name].shape).reshape(-1)
     bias = integral((own + layers.bias(name)) / s)
-    w_bits = _declared_weight_bits(layers, ff + rec, w_default)
+    w_bits = declared_weight_bits((graph.nodes[n] for p in ff + rec for n in p.chain), w_default)
     w_bits = min(C.W_BITS_RANGE[1], max(C.W_BITS_RANGE[0], w_bits, _signed_bits(weights),
                                           _signed_bits(recurrent) if recurrent is not None else 0))
     spec = LayerSpec(

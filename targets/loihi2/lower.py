@@ -223,16 +223,10 @@ def _check_input_range(offsets: dict[str, Offsets], conns: list[Connection],
                 hint="thresholds spread too far for one Lava process; retrain or prune"))
 
 
-def _weight_exp(layers: LayerGraph, proj: Projection) -> int:
-    exps = [int(q.extra["weight_exp"]) for c in proj.chain  # the weighted node (or Scale)
-            if (q := layers.graph.nodes[c].quant) is not None and "weight_exp" in q.extra]
-    return max(exps, default=0)
-
-
 def _connections(layers: LayerGraph, proj: Projection, extra: int, p: NeuronParams,
                  by_ir: dict[str, NodeMap], inputs: dict[str, str], names: _Names,
                  problems: list[Diagnostic]) -> list[Connection]:
-    exp = _weight_exp(layers, proj)
+    exp = layers.weight_exp(proj)
     if exp < 0:
         problems.append(Diagnostic(
             "SNN437", f"projection {proj.name}: weight_exp {exp} < 0; Lava floors the shifted sum, "

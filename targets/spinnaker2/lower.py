@@ -64,12 +64,6 @@ def timing(graph: Graph) -> tuple[LayerGraph, dict[str, int], dict[IRProjection,
     return layers, lags, extra
 
 
-def _weight_exp(graph: Graph, p: IRProjection) -> int:
-    exps = [graph.nodes[n].quant.extra.get("weight_exp", 0) for n in p.chain
-            if graph.nodes[n].quant is not None]
-    return int(exps[0]) if exps else 0
-
-
 def _conv_chain(layers: LayerGraph, p: IRProjection) -> tuple[Conv2d, tuple[int, int]] | None:
     """(conv node, pool) when ``p`` is [SumPool2d(kernel = stride, no padding)] + Conv2d
     from a (C, H, W) population whose H and W the pool divides."""
@@ -106,7 +100,7 @@ class _Lowering:
         return base + self.extra[p]
 
     def weight_scale(self, p: IRProjection) -> float:
-        return state_scale(self.graph.nodes[p.dst], 1.0) * 2.0 ** _weight_exp(self.graph, p)
+        return state_scale(self.graph.nodes[p.dst], 1.0) * 2.0 ** self.layers.weight_exp(p)
 
     def model(self, name: str) -> str:
         node = self.graph.nodes[name]

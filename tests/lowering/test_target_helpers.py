@@ -1,8 +1,8 @@
 """The helpers snncc.lowering shares between the hardware targets' lowerings."""
 import numpy as np
 
-from snncc.ir import IF, Conv2d, Flatten, Graph, Input, Quantization, SumPool2d
-from snncc.lowering import is_integral, layer_graph, require_state_scale, state_scale
+from snncc.ir import IF, Affine, Conv2d, Flatten, Graph, Input, IntParam, Linear, Quantization, SumPool2d
+from snncc.lowering import declared_weight_bits, is_integral, layer_graph, require_state_scale, state_scale
 
 
 def test_is_integral_relative_above_one_absolute_below_and_never_for_nan_or_inf():
@@ -50,3 +50,21 @@ def test_conv2d_is_the_chain_s_one_plain_convolution_besides_the_kinds_the_targe
     for options in ({"groups": 2}, {"dilation": (2, 2)}):
         layers, p, _ = _conv_layers(**options)
         assert layers.conv2d(p) is None, options
+
+
+def _quantized(layer, bits, exp):
+    return layer.replace(quant=Quantization({"weight": IntParam(np.asarray(layer.weight), 1.0, bits)},
+                                            {"weight_exp": exp, "weight_bits": bits}))
+
+
+def test_weight_exp_and_weight_bits_are_quantize_s_record_on_the_chain():
+    fc = Affine(weight=np.ones((2, 3)), bias=np.zeros(2))
+    neuron = IF(r=np.ones(2), v_threshold=np.ones(2), v_reset=np.zeros(2))
+    plain = layer_graph(Graph.sequential(Input(shape=(3,)), fc, neuron))
+    (p,) = plain.into(plain.neurons()[0])
+    assert plain.weight_exp(p) == 0 and plain.weight_bits(p) is None and plain.weight_bits(p, 8) == 8
+    layers = layer_graph(Graph.sequential(Input(shape=(3,)), _quantized(fc, 6, 3), neuron))
+    (p,) = layers.into(layers.neurons()[0])
+    assert layers.weight_exp(p) == 3 and layers.weight_bits(p, 8) == 6
+    nodes = [_quantized(Linear(weight=np.ones((2, 2))), 4, 0), _quantized(fc, 12, 0), fc]
+    assert declared_weight_bits(nodes, 8) == 12 and declared_weight_bits([fc], 8) == 8
