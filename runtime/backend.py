@@ -22,7 +22,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 import numpy as np
 
@@ -30,6 +30,8 @@ from snncc.diagnostics import SnnccError
 from snncc.ir import Graph, SpikingNeuron
 
 __all__ = ["Artifact", "RunResult", "load_artifact", "backends_of", "run"]
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -54,6 +56,8 @@ class RunResult:
 class Artifact:
     path: str
     manifest: dict[str, Any]
+    #: what :meth:`cached` computed from the artifact, by key
+    _derived: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
 
     @property
     def target_name(self) -> str:
@@ -74,6 +78,13 @@ class Artifact:
     def folder(self) -> str:
         """The target's own artifact folder, e.g. OUT/loihi2."""
         return os.path.join(self.path, self.target_name)
+
+    def cached(self, key: str, make: Callable[[], T]) -> T:
+        """``make()``, computed once per Artifact (as :attr:`graph` is): e.g. a target's
+        lowering of the graph, which all its backends in a bench need."""
+        if key not in self._derived:
+            self._derived[key] = make()
+        return self._derived[key]
 
 
 def load_artifact(path: Artifact | str | os.PathLike) -> Artifact:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-import weakref
 from pathlib import Path
 
 import numpy as np
@@ -26,14 +25,10 @@ from .golden import SimResult, check_input
 from .lower import FpgaLowering, lower
 
 
-#: per Artifact, the lowering of its graph (a bench runs golden, fpga-sim and rtl on one)
-_LOWERINGS: weakref.WeakKeyDictionary[Artifact, FpgaLowering] = weakref.WeakKeyDictionary()
-
-
 def _lowering(artifact: Artifact) -> FpgaLowering:
-    if artifact not in _LOWERINGS:
-        _LOWERINGS[artifact] = lower(artifact.graph, artifact.target.capabilities)
-    return _LOWERINGS[artifact]
+    """The lowering of the artifact's graph, once per Artifact (a bench runs golden, fpga-sim
+    and rtl on one)."""
+    return artifact.cached("fpga.lowering", lambda: lower(artifact.graph, artifact.target.capabilities))
 
 
 def _lowered(artifact: Artifact) -> FpgaLowering:

@@ -3,7 +3,7 @@ bit-exact integer model), ``lava`` (the generated OUT/loihi2/network.py on Lava'
 fixed-point models) and ``hw`` (the same module with ``Loihi2HwCfg``).
 
 ``golden`` computes from the compiler's intent: it lowers ``OUT/ir`` again with the same
-code that emitted the files (cached per artifact), and never reads OUT/loihi2; ``lava`` and
+code that emitted the files (once per :class:`Artifact`), and never reads OUT/loihi2; ``lava`` and
 ``hw`` read the emitted files through the generated module's own ``load()``. So an edited or
 corrupted OUT/loihi2 makes ``lava`` disagree with ``golden``. Population ``p`` runs ``lag[p]`` steps
 behind the reference simulator (one step per synapse), so the input is padded with
@@ -34,8 +34,6 @@ __all__ = ["run_golden", "run_lava", "run_hw", "generated_module", "golden_spec"
 _MODULES: dict[tuple[str, float], Any] = {}
 #: the last artifact's NetSpec (building and preparing a large one takes seconds)
 _SPEC: dict[tuple, NetSpec] = {}
-#: the last artifact's lowering of OUT/ir: (meta, arrays, NetSpec)
-_INTENT: dict[tuple, tuple[dict, dict[str, np.ndarray], NetSpec]] = {}
 
 
 def generated_module(folder: str) -> Any:
@@ -71,21 +69,16 @@ def netspec_of(module: Any, meta: dict, arrays: dict[str, np.ndarray]) -> NetSpe
 
 def intent(artifact: Artifact) -> tuple[dict, dict[str, np.ndarray], NetSpec]:
     """(meta, arrays, NetSpec) of ``OUT/ir`` lowered again, as emit wrote them (network.json
-    content, params.npz arrays), never read from OUT/loihi2; cached per ir file version."""
-    from snncc.targets.loihi2.emit import network_files
-    from snncc.targets.loihi2.lower import lower
+    content, params.npz arrays), never read from OUT/loihi2; once per :class:`Artifact`."""
+    def make() -> tuple[dict, dict[str, np.ndarray], NetSpec]:
+        from snncc.targets.loihi2.emit import network_files
+        from snncc.targets.loihi2.lower import lower
 
-    ir = os.path.join(artifact.path, "ir")
-    files = sorted(os.listdir(ir)) if os.path.isdir(ir) else []
-    key = (os.path.abspath(ir),) + tuple((f, os.path.getmtime(os.path.join(ir, f)),
-                                          os.path.getsize(os.path.join(ir, f))) for f in files)
-    if key not in _INTENT:
-        _INTENT.clear()
-        graph = artifact.graph
-        lowered = lower(graph)
-        meta, arrays = network_files(lowered, graph.dt)
-        _INTENT[key] = meta, arrays, lowered.spec
-    return _INTENT[key]
+        lowered = lower(artifact.graph)
+        meta, arrays = network_files(lowered, artifact.graph.dt)
+        return meta, arrays, lowered.spec
+
+    return artifact.cached("loihi2.intent", make)
 
 
 def golden_spec(folder: str) -> tuple[Any, dict, dict[str, np.ndarray], NetSpec]:

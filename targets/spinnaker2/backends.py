@@ -46,9 +46,18 @@ def _output(artifact: Artifact, layers, values: dict[str, np.ndarray]) -> np.nda
     return layers.readout(outputs[0], values)
 
 
+def _compiled(artifact: Artifact):
+    """(the emitted netlist, the layer view, the lags), read and checked once per Artifact."""
+    def make():
+        spec = load(artifact.folder())
+        layers, lags, _ = timing(artifact.graph)
+        return spec, layers, lags
+
+    return artifact.cached("spinnaker2.netlist", make)
+
+
 def run_emulator(artifact: Artifact, x: np.ndarray, *, record_state: bool = False) -> RunResult:
-    spec = load(artifact.folder())
-    layers, lags, _ = timing(artifact.graph)
+    spec, layers, lags = _compiled(artifact)
     name, flat = _input(artifact, x)
     batch, steps = flat.shape[:2]
     total = steps + max(lags.values(), default=0)

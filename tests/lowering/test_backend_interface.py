@@ -6,7 +6,7 @@ import torch
 from snncc.compiler import compile as compile_model
 from snncc.diagnostics import SnnccError
 from snncc.runtime import simulate
-from snncc.runtime.backend import run
+from snncc.runtime.backend import Artifact, run
 
 
 def test_reference_backend_runs_the_lowered_graph_of_a_compiled_directory(paper, tmp_path):
@@ -31,3 +31,18 @@ def test_unknown_backend_and_missing_directory_are_diagnosed(paper, tmp_path):
     with pytest.raises(SnnccError) as info:
         run(str(tmp_path / "nothing"), np.zeros((1, 2, 12)))
     assert info.value.diagnostics[0].code == "SNN601"
+
+
+def test_artifact_cached_computes_once_per_artifact_and_key():
+    calls = []
+
+    def make(tag):
+        calls.append(tag)
+        return [tag]
+
+    a, b = Artifact("OUT", {"target": "reference"}), Artifact("OUT", {"target": "reference"})
+    first = a.cached("lowering", lambda: make("a"))
+    assert a.cached("lowering", lambda: make("again")) is first and first == ["a"]
+    assert a.cached("other", lambda: make("other")) == ["other"]
+    assert b.cached("lowering", lambda: make("b")) == ["b"]  # another Artifact: its own values
+    assert calls == ["a", "other", "b"]
