@@ -149,7 +149,9 @@ class SpiNNaker2Model(ResourceModel):
 
 @dataclass(frozen=True)
 class FpgaModel(ResourceModel):
-    """An engine per layer slice (fpga.md §1); engines form a pipeline on one device."""
+    """An engine per layer slice (fpga.md §1); engines form a pipeline on one device. Also the
+    source of the engine defaults of the fpga target's ``LayerSpec`` (``targets/fpga/netspec.py``
+    reads weight_bits, v_bits, acc_bits, pe and simd from here)."""
 
     name: str = "fpga"
     #: engines are limited by the device's resources, not by a slot count
@@ -158,7 +160,7 @@ class FpgaModel(ResourceModel):
     #: 16-bit neuron/event index in the FPGA target's config (targets/fpga emit index_bits)
     neurons_per_core: int = 1 << 16
     index_bits: int = 16
-    #: netspec LayerSpec defaults (targets/fpga/netspec.py [CODE])
+    #: the engines' default widths (weights, membrane, accumulator)
     weight_bits: int = 8
     v_bits: int = 16
     acc_bits: int = 24

@@ -12,6 +12,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from snncc.diagnostics import Diagnostic
+from snncc.mapping.models import FpgaModel
+
+#: the map-cores resource model budgets engines with the same default widths and folding
+_ENGINE = FpgaModel()
 
 
 @dataclass(frozen=True)
@@ -47,11 +51,11 @@ class LayerSpec:
     reset: str = "subtract"
     reset_value: int = 0
     comparator: str = ">="
-    w_bits: int = 8
-    v_bits: int = 16
-    acc_bits: int = 24
-    pe: int = 1
-    simd: int = 1
+    w_bits: int = _ENGINE.weight_bits
+    v_bits: int = _ENGINE.v_bits
+    acc_bits: int = _ENGINE.acc_bits
+    pe: int = _ENGINE.pe
+    simd: int = _ENGINE.simd
     conv: Conv2dGeometry | None = None
     recurrent: np.ndarray | None = None
     engine: str = "dense"
