@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from snncc.ir import IF, Comparator, CubaLIF, Graph, Input, Neuron, SpikingNeuron, per_neuron
-from snncc.lowering import LayerGraph
+from snncc.lowering import LayerGraph, is_integral
 
 
 def source_bound(layers: LayerGraph, src: str, input_max: float) -> float:
@@ -49,7 +49,7 @@ def can_fire(node: Neuron, drive: np.ndarray) -> np.ndarray | None:
 def not_integral(layers: LayerGraph, projection, unit: float) -> int:
     """Entries of the projection's matrix that are not integers at ``unit`` (AvgPool in a chain)."""
     scaled = layers.sparse_matrix(projection).data / unit  # the zeros are integers
-    return int(np.count_nonzero(np.abs(scaled - np.rint(scaled)) > 1e-6 * np.maximum(1, np.abs(scaled))))
+    return int(np.count_nonzero(~is_integral(scaled)))
 
 
 def agreement(before: Graph, after: Graph, x: np.ndarray, samples: int) -> dict[str, Any]:
