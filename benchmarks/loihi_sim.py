@@ -63,6 +63,13 @@ def _best_time(fn, repeats: int) -> tuple[float, GoldenResult, float]:
     return best, result, cpu
 
 
+def _best_threads(fn, repeats: int) -> tuple[int, dict[int, tuple[float, GoldenResult, float]]]:
+    """Time ``fn(threads)`` with 1 and with all torch threads; the faster count and all runs."""
+    by_threads = {threads: _best_time(lambda: fn(threads), repeats)
+                  for threads in (1, os.cpu_count() or 1)}
+    return min(by_threads, key=lambda k: by_threads[k][0]), by_threads
+
+
 def _same(a: GoldenResult, b: GoldenResult, ia: int = 0, ib: int = 0) -> bool:
     return all(np.array_equal(a.spikes[k][ia], b.spikes[k][ib])
                and np.array_equal(a.u[k][ia], b.u[k][ib])
@@ -88,11 +95,8 @@ def bench_size(n: int, steps: int, batch: int, repeats: int, seed: int,
 
     simulate(spec, {"x": x[:, :2]}, check=False)        # one-off imports / kernel setup
     t1, gold1, cpu1 = _best_time(lambda: simulate(spec, {"x": x[:1]}, check=False), repeats)
-    by_threads = {}
-    for threads in (1, os.cpu_count() or 1):
-        by_threads[threads] = _best_time(
-            lambda: simulate(spec, {"x": x}, check=False, threads=threads), repeats)
-    best_threads = min(by_threads, key=lambda k: by_threads[k][0])
+    best_threads, by_threads = _best_threads(
+        lambda threads: simulate(spec, {"x": x}, check=False, threads=threads), repeats)
     tb, goldb, cpub = by_threads[best_threads]
     rows = [0, batch // 2, batch - 1]
     singles = {r: simulate(spec, {"x": x[r:r + 1]}, check=False) for r in rows[1:]}
@@ -148,7 +152,9 @@ def bench_cnn(steps: int, batch: int, repeats: int, seed: int, lava_samples: int
         total = padded.shape[1]
         simulate(spec, {port: padded[:1, :2]}, check=False)          # prepare once
         t1, gold1, _ = _best_time(lambda: simulate(spec, {port: padded[:1]}, check=False), repeats)
-        tb, goldb, _ = _best_time(lambda: simulate(spec, {port: padded}, check=False), repeats)
+        threads, by_threads = _best_threads(
+            lambda th: simulate(spec, {port: padded}, check=False, threads=th), repeats)
+        tb, goldb, _ = by_threads[threads]
         timing: dict[str, float] = {"run_s": 0.0}
         exact = True
         for b in range(lava_samples):  # the first step (which also compiles) is not timed
@@ -171,6 +177,9 @@ def bench_cnn(steps: int, batch: int, repeats: int, seed: int, lava_samples: int
         "lava_ms_per_step": 1e3 * lava_run_s / (lava_samples * (total - 1)),
         "golden_b1_ms_per_step": 1e3 * t1 / total,
         "golden_batch_ms_per_step": 1e3 * tb / total,
+        "golden_batch_torch_threads": threads,
+        "golden_batch_ms_per_step_by_threads": {str(k): 1e3 * v[0] / total
+                                                for k, v in by_threads.items()},
         "sample_steps_per_s": {"lava": lava_sps, "golden_b1": g1_sps, "golden_batch": gb_sps},
         "speedup_unbatched": g1_sps / lava_sps,
         "speedup_batch": gb_sps / lava_sps,
@@ -205,7 +214,7 @@ def plot(results: list[dict], path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sizes", type=int, nargs="+", default=[256, 1024, 4096])
+    ap.add_argument("--sizes", type=int, nargs="*", default=[256, 1024, 4096])
     ap.add_argument("--steps", type=int, default=100)
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--repeats", type=int, default=5)

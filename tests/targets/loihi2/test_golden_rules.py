@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from snncc.targets.loihi2.golden import simulate
+from snncc.targets.loihi2.golden import prepare, simulate
 from snncc.targets.loihi2.netspec import Connection, InputPort, LifPopulation, NetSpec
 from snncc.targets.loihi2.synapse import quantize_weights
 
@@ -166,6 +166,36 @@ def test_batched_equals_one_by_one_for_dense_and_sparse_inputs():
                 assert np.array_equal(batched.v[n][b], single.v[n][0])
         assert batched.spikes["h"].sum() > 0 and batched.spikes["o"].sum() > 0 or density < 0.01
         assert np.array_equal(batched.u_trace["h"][:, -1], batched.u["h"])
+
+
+def test_sparse_weights_take_the_csr_path_and_equal_the_one_by_one_gather():
+    """Weights under 1/16 dense (lowered convolutions) are multiplied as float32 CSR when
+    batched; unbatched runs gather int8 rows. Extreme weights (-256 after the mixed LSB
+    loss, 255), a fan-in of 300 and delay blocks must not change a bit."""
+    rng = np.random.default_rng(8)
+
+    def sparse(shape, lo, hi):
+        w = rng.integers(lo, hi, shape)
+        w[rng.random(shape) > 0.03] = 0
+        w[0, :300] = hi - 1                      # one dense row: fan-in 300, sums near 2**17
+        return w
+
+    spec = NetSpec(
+        [InputPort("x", 400)],
+        [LifPopulation("h", 300, du=500, dv=100, vth=40), LifPopulation("o", 200, du=4095, dv=20, vth=90)],
+        [Connection("c1", "x", "h", sparse((300, 400), -256, 256)),
+         Connection("c2", "h", "o", sparse((200, 300), 0, 256), delays=rng.integers(0, 3, (200, 300))),
+         Connection("r", "o", "h", -sparse((300, 200), 0, 256), num_weight_bits=6)])
+    assert all(acc.csr is not None for acc in prepare(spec))
+    x = (rng.random((5, 40, 400)) < 0.2).astype(np.int64)
+    batched = simulate(spec, {"x": x}, threads=2)
+    assert batched.spikes["h"].sum() > 100 and batched.spikes["o"].sum() > 100
+    for b in range(5):
+        single = simulate(spec, {"x": x[b:b + 1]})
+        for n in ("h", "o"):
+            assert np.array_equal(batched.spikes[n][b], single.spikes[n][0])
+            assert np.array_equal(batched.u[n][b], single.u[n][0])
+            assert np.array_equal(batched.v[n][b], single.v[n][0])
 
 
 def test_chunked_input_accumulation_and_threads_do_not_change_results():
