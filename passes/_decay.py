@@ -9,8 +9,10 @@ per-step decay ``a = 1 - dt/tau`` to the nearest one a format realises.
 | ``{"kind": "shift", "max": K}`` | ``1 - 2^-k``, ``k`` in 0..K | ``leak_shift`` (``leak_shift_syn``) |
 
 ``syn_offset`` defaults to 1: Lava's current decay is ``du + 1`` (``ds_offset``), so
-``du = 2^B - 1`` is full decay (``u`` = this step's input). "Nearest" minimises the relative
-error of the time constant ``tau_eff = dt / (1 - a_realised)``, which is what is reported.
+``du = 2^B - 1`` is full decay (``u`` = this step's input). "Nearest" (the default rounding)
+minimises the relative error of the time constant ``tau_eff = dt / (1 - a_realised)``, which is
+what is reported; "floor" takes the largest realisable leak ``1 - a`` not above the requested
+one (``dv = floor(2^B dt/tau)``), as the NIR paper's Lava converter and NetX truncate.
 """
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ class DecayFormat:
     bits: int = 12
     syn_offset: int = 1
     max_shift: int = 15
+    rounding: str = "nearest"  # or "floor": the leak rounds down (tau_eff >= tau)
 
     def spec(self) -> Any:
         """The JSON form, as written in the capabilities."""
@@ -81,11 +84,20 @@ def realise(fmt: DecayFormat, tau: np.ndarray, dt: float, synaptic: bool) -> Rea
     if fmt.kind == "fraction":
         one = 2 ** fmt.bits
         low, high = (max(1, fmt.syn_offset), one - 1 + fmt.syn_offset) if synaptic else (1, one - 1)
-        d = _nearest(x * one, low, high)
+        d = _floor(x * one, low, high) if fmt.rounding == "floor" else _nearest(x * one, low, high)
         return Realised(dt * one / d, (d - (fmt.syn_offset if synaptic else 0)).astype(np.int64))
     # shift: 1 - a = 2^-k, k = 0 .. max
-    k = -_nearest_log2(x, -fmt.max_shift, 0)
+    if fmt.rounding == "floor":
+        k = -_floor(np.log2(x), -fmt.max_shift, 0)
+    else:
+        k = -_nearest_log2(x, -fmt.max_shift, 0)
     return Realised(dt * np.exp2(k), k.astype(np.int64))
+
+
+def _floor(target: np.ndarray, low: int, high: int) -> np.ndarray:
+    """``floor(target)`` clipped to [low, high]; a target one ulp below an integer (a decay
+    realised by an earlier run) counts as that integer, so the rounding is idempotent."""
+    return np.clip(np.floor(target + 1e-9 * np.maximum(np.abs(target), 1.0)), low, high)
 
 
 def _nearest(target: np.ndarray, low: int, high: int) -> np.ndarray:

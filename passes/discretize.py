@@ -22,6 +22,7 @@ error (warning SNN321 above ``tolerance``). Idempotent: a second run returns the
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -47,9 +48,14 @@ class Discretize(Pass):
     lossy: ClassVar[bool] = True  # rounds decays (exact only with the "float" format)
     #: relative time-constant error above which the rounding is noted as a warning (SNN321)
     tolerance: float = 0.05
+    #: "nearest" decay in relative tau error, or "floor": the leak rounds down (as Lava converters do)
+    decay_rounding: str = "nearest"
 
     def run(self, graph: Graph, ctx: PassContext) -> PassResult:
-        fmt = decay_format(ctx.capabilities)
+        if self.decay_rounding not in ("nearest", "floor"):
+            raise SnnccError.single("SNN324", f"decay_rounding={self.decay_rounding!r} is not a rounding discretize knows",
+                                    hint='use decay_rounding="nearest" (default) or "floor"')
+        fmt = dataclasses.replace(decay_format(ctx.capabilities), rounding=self.decay_rounding)
         names = [n for n, _ in graph.items_of(Neuron)]
         problems = [Diagnostic("SNN323", "neuron is already quantized; discretize must run before quantize",
                                node=n, hint="put discretize before quantize in the pipeline")

@@ -10,7 +10,9 @@ Per neuron layer N (after discretize, so the per-step update is ``v = a v + I + 
    (b) the thresholds in ``threshold_bits``, (c) the largest possible input of one step
    (every input active, divided by 1 - a_syn for a current) in the state register, so it
    can never wrap, and (d) the biases in range; then it is raised to ``w_max / 2^k`` so the
-   largest connection uses its exact integer range.
+   largest connection uses its exact integer range. ``state_scale`` pins ``s_N`` for every
+   layer instead (e.g. to reproduce another converter's integers); SNN337 when it is finer
+   than what (a)-(d) allow.
 3. Each connection's weights are ``round(W / (s_N 2^e))`` with its exponent e (one per
    connection) clipped to the connection's range (sign mode and caps, _quant.py); chain
    biases, the neuron bias (the total with the chains' biases, in ``mant << exp`` form),
@@ -56,11 +58,15 @@ class Quantize(Pass):
     percentile: float | None = None
     #: calibration samples run for the spike-agreement report
     calibration_samples: int = 64
+    #: real state value of one integer unit in every layer (None: chosen per layer as above)
+    state_scale: float | None = None
 
     def run(self, graph: Graph, ctx: PassContext) -> PassResult:
         fmt = formats(ctx.capabilities, self.weight_bits)
         if self.percentile is not None and not 0 < self.percentile <= 100:
             raise SnnccError.single("SNN331", f"percentile={self.percentile} is not in (0, 100]")
+        if self.state_scale is not None and not (np.isfinite(self.state_scale) and self.state_scale > 0):
+            raise SnnccError.single("SNN331", f"state_scale={self.state_scale} is not a positive number")
         if fmt is None:
             ctx.reports["quantize"] = {"skipped": "the target stores float weights; give quantize{weight_bits=...}"}
             return PassResult(graph, False)
@@ -80,8 +86,8 @@ class Quantize(Pass):
                 changes["equalized"] = equalized
         layers = layer_graph(graph)
         extra_delays = schedule(layers, fmt.latency)[1] if fmt.latency else {}
-        plans = [_plan(layers, name, fmt, self.percentile, input_max, _uses_delays(layers, name, extra_delays))
-                 for name in todo]
+        plans = [_plan(layers, name, fmt, self.percentile, input_max, _uses_delays(layers, name, extra_delays),
+                       self.state_scale) for name in todo]
         problems = [d for p in plans for d in p.problems]
         if problems:
             raise SnnccError(problems)
@@ -159,7 +165,7 @@ def _row_abs_sum(layers: LayerGraph, p: Projection, node) -> np.ndarray:
 
 
 def _plan(layers: LayerGraph, name: str, fmt: Formats, percentile: float | None, input_max: float,
-          delays: bool) -> _Plan:
+          delays: bool, pinned: float | None = None) -> _Plan:
     plan = _Plan(name)
     node = layers.graph.nodes[name]
     shape = node.shape
@@ -196,7 +202,15 @@ def _plan(layers: LayerGraph, name: str, fmt: Formats, percentile: float | None,
             bounds.append(float(np.abs(total).max(initial=0.0)) * 2.0**fmt.frac_bits / fmt.bias_max())
     floor = max(bounds)
     scale = floor if floor > 0 else 1.0
-    if unit_max > 0 and floor > 0:  # align: the largest connection uses its exact integer range
+    if pinned is not None:
+        if pinned < floor * (1 - 1e-9):
+            plan.problems.append(Diagnostic(
+                "SNN337", f"state_scale={pinned:g} is finer than this layer allows: its weights, threshold, "
+                f"bias or largest one-step input need at least {floor:g} per integer unit", node=name,
+                hint=f"use state_scale >= {floor:g}, or leave it unset"))
+            return plan
+        scale = pinned
+    elif unit_max > 0 and floor > 0:  # align: the largest connection uses its exact integer range
         k = int(np.floor(np.log2(unit_max / floor) + 1e-9))
         if k >= fmt.exp_range[0]:
             scale = unit_max / 2.0**k

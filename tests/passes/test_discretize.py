@@ -172,9 +172,28 @@ def test_non_spiking_readout_keeps_its_output(kind):
             assert np.abs(after - before).max() < (1e-9 if kind != "CubaLI" else 0.05 * np.abs(before).max())
 
 
+@pytest.mark.parametrize("fmt, tau, nearest, floor", [
+    (FRACTION, 25e-3, 1 - 164 / 4096, 1 - 163 / 4096),   # 163.84: the NIR paper's converter kept 163
+    (FRACTION, 3e-3, 1 - 1365 / 4096, 1 - 1365 / 4096),  # 1365.33 rounds down either way
+    (SHIFT, 13e-3, 1 - 2**-4, 1 - 2**-4),                # 1/13 -> 2^-4 (2^-3 leaks more than asked)
+    (SHIFT, 10e-3, 1 - 2**-3, 1 - 2**-4),                # 1/10: nearest 2^-3, floor 2^-4
+])
+def test_floor_rounding_never_leaks_more_than_asked_and_is_idempotent(fmt, tau, nearest, floor):
+    graph, _, _ = _lif_net(np.random.default_rng(4), tau)
+    for rounding, a in (("nearest", nearest), ("floor", floor)):
+        context = ctx(fmt)
+        result = Discretize(decay_rounding=rounding).run(graph, context)
+        np.testing.assert_allclose(1 - DT / result.graph.nodes["cell"].tau, a, rtol=0, atol=1e-15)
+        again = Discretize(decay_rounding=rounding).run(result.graph, ctx(fmt))
+        assert again.graph is result.graph
+
+
 def test_diagnostics():
     rng = np.random.default_rng(0)
     graph, _, cell = _lif_net(rng, 5e-3)
+    with pytest.raises(SnnccError) as info:
+        Discretize(decay_rounding="up").run(graph, ctx(FRACTION))
+    assert [d.code for d in info.value.diagnostics] == ["SNN324"]
     with pytest.raises(SnnccError) as info:
         Discretize().run(graph.replace(dt=None), ctx())
     assert [d.code for d in info.value.diagnostics] == ["SNN322"]

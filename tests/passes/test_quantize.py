@@ -146,6 +146,25 @@ def test_diagnostics_and_float_target():
     assert Quantize().run(two, ctx).graph is two and "skipped" in ctx.reports["quantize"]
 
 
+def test_pinned_state_scale_is_used_everywhere_or_refused_when_too_fine():
+    rng = np.random.default_rng(5)
+    graph = chain(("w", ir.Linear(weight=np.array([[0.5, -0.25], [0.75, 0.125]]))), ("cell", neuron("IF", (2,), rng)))
+    cell = graph.nodes["cell"].replace(v_threshold=np.ones(2), bias=np.zeros(2), r=np.ones(2))
+    graph = graph.with_node("cell", cell)
+    _, result, _ = lower(graph, LOIHI, state_scale=1 / 64)   # not the finest scale quantize would pick
+    quant = result.graph.nodes["cell"].quant
+    assert quant.extra["state_scale"] == 1 / 64
+    assert quant.params["v_threshold"].values.tolist() == [64, 64]
+    ints = check_integer_form(result.graph, LOIHI, 8)
+    assert [m.tolist() for m in ints.values()] == [[[32, -16], [48, 8]]]   # weight * 64, exponent 0
+    with pytest.raises(SnnccError) as info:                  # a threshold of 1e9 units does not fit 17 bits
+        lower(graph, LOIHI, state_scale=1e-9)
+    assert [(d.code, d.node) for d in info.value.diagnostics] == [("SNN337", "cell")]
+    with pytest.raises(SnnccError) as info:
+        lower(graph, LOIHI, state_scale=-1.0)
+    assert [d.code for d in info.value.diagnostics] == ["SNN331"]
+
+
 def test_delay_layers_use_the_delay_weight_cap():
     rng = np.random.default_rng(2)
     n = 4
