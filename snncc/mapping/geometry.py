@@ -109,9 +109,34 @@ class TileSet:
 def box_sums(values: np.ndarray, tiles: TileSet) -> np.ndarray:
     """Sum of per-neuron ``values`` (flat (C, H, W) order) over every tile, via a 3-D
     prefix sum: eight corner terms per rectangle, no per-neuron work per tile."""
-    c, h, w = tiles.shape
-    prefix = np.zeros((c + 1, h + 1, w + 1))
-    prefix[1:, 1:, 1:] = np.asarray(values, dtype=float).reshape(c, h, w).cumsum(0).cumsum(1).cumsum(2)
+    return BoxWeights.of(values, tiles.shape).sums(tiles)
+
+
+@dataclass(frozen=True, eq=False)
+class BoxWeights:
+    """Per-neuron weights with their 3-D prefix sum, for many box sums over one layer."""
+
+    values: np.ndarray  # (C, H, W)
+    prefix: np.ndarray  # (C + 1, H + 1, W + 1)
+
+    @classmethod
+    def of(cls, values: np.ndarray, shape: tuple[int, int, int]) -> "BoxWeights":
+        c, h, w = shape
+        grid = np.asarray(values, dtype=float).reshape(c, h, w)
+        prefix = np.zeros((c + 1, h + 1, w + 1))
+        prefix[1:, 1:, 1:] = grid.cumsum(0).cumsum(1).cumsum(2)
+        return cls(grid, prefix)
+
+    def sums(self, tiles: TileSet) -> np.ndarray:
+        return _corner_sums(self.prefix, tiles)
+
+    def position_weights(self, g0: np.ndarray, g1: np.ndarray) -> np.ndarray:
+        """Per position (row-major), the largest weight of any channel group [g0, g1)."""
+        channel_prefix = np.concatenate([np.zeros((1, *self.values.shape[1:])), self.values.cumsum(0)])
+        return (channel_prefix[g1] - channel_prefix[g0]).max(axis=0).ravel()
+
+
+def _corner_sums(prefix: np.ndarray, tiles: TileSet) -> np.ndarray:
     total = np.zeros(len(tiles))
     for j in range(tiles.rects.shape[1]):
         r0, r1, w0, w1 = (tiles.rects[:, j, k] for k in range(4))
@@ -128,6 +153,39 @@ def runs(shape: tuple[int, int, int], groups: int, n_runs: int) -> TileSet:
     p0, p1 = split(h * w, n_runs)
     rects = _run_rects(p0, p1, w)
     return _product(shape, g0, g1, rects, "runs", (groups, n_runs))
+
+
+def weighted_runs(shape: tuple[int, int, int], groups: int, n_runs: int, weights: BoxWeights) -> TileSet:
+    """At most ``n_runs`` runs of positions whose largest weight (over every channel group)
+    is as small as possible: a greedy fill under a bisected limit (optimal for one
+    additive limit on consecutive positions)."""
+    c, h, w = shape
+    g0, g1 = split(c, groups)
+    per_position = weights.position_weights(g0, g1)
+    prefix = np.concatenate([[0.0], np.cumsum(per_position)])
+    positions = h * w
+
+    def greedy(limit: float) -> list[int] | None:
+        stops, start = [], 0
+        while start < positions:
+            stop = int(np.searchsorted(prefix, prefix[start] + limit * (1 + 1e-12), side="right")) - 1
+            if stop <= start or len(stops) == n_runs:
+                return None
+            stops.append(min(stop, positions))
+            start = stops[-1]
+        return stops
+
+    lo, hi = float(per_position.max(initial=0)), float(prefix[-1])
+    stops = greedy(hi)
+    for _ in range(60):
+        if hi - lo <= 0.5:
+            break
+        mid = (lo + hi) / 2
+        trial = greedy(mid)
+        lo, hi, stops = (lo, mid, trial) if trial is not None else (mid, hi, stops)
+    p1 = np.array(stops, dtype=np.int64)
+    p0 = np.concatenate([[0], p1[:-1]])
+    return _product(shape, g0, g1, _run_rects(p0, p1, w), "weighted runs", (groups, p0.size))
 
 
 def extent_split(axes: list, n: int, k: int) -> tuple[np.ndarray, np.ndarray]:

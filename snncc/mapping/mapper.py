@@ -139,8 +139,7 @@ def _fit_output_axons(model: Loihi2Model, network: Network, parts, traffic, rate
         axons = box_sums(destinations, parts[name].tiles)
         if axons.max(initial=0) <= model.output_axons:
             continue
-        refit = partition_layer(model, layer, network.into(name),
-                                accept=lambda t, d=destinations: box_sums(d, t).max() <= model.output_axons)
+        refit = partition_layer(model, layer, network.into(name), weights=(destinations, model.output_axons))
         if isinstance(refit, LayerPartition):
             parts[name], refitted = refit, True
         else:

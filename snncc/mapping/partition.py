@@ -11,14 +11,13 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
-from typing import Callable
-
 import numpy as np
 
 from snncc.diagnostics import Diagnostic
 
 from .costs import LayerInfo, Usage, lower_bound, neuron_cap, single_neuron_fan_in, usage
-from .geometry import TileSet, blocks, distinct_counts, extent_split, runs
+from .bands import band_tiling
+from .geometry import BoxWeights, TileSet, blocks, distinct_counts, extent_split, runs, split, weighted_runs
 from .models import Loihi2Model, ResourceModel
 from .patterns import KronPattern, ProjectionInfo
 from .stats import projection_stats
@@ -41,6 +40,8 @@ class LayerPartition:
         return max([1, *(v for k, v in self.bounds.items() if not k.endswith(GIVEN_OTHERS))])
 
 
+#: the receptive-field bound: spatial tiles of one channel group (every group reads the same inputs)
+RECEPTIVE = "input axons (receptive fields)"
 #: suffix of bounds that hold given the other layers' split (Loihi output axons)
 GIVEN_OTHERS = "(given the next layers' cores)"
 
@@ -50,15 +51,21 @@ def evaluate(model: ResourceModel, layer: LayerInfo, projections: list[Projectio
 
 
 def partition_layer(model: ResourceModel, layer: LayerInfo, projections: list[ProjectionInfo],
-                    min_tiles: int = 1, accept: Callable[[TileSet], bool] | None = None
+                    min_tiles: int = 1, weights: tuple[np.ndarray, int] | None = None
                     ) -> LayerPartition | list[Diagnostic]:
     """The chosen tiles, or SNN452 diagnostics (every limit a single neuron breaks).
-    ``accept``: a further condition on the whole tiling (e.g. output axons, which depend
-    on the next layers' tiles)."""
+    ``weights``: a further limit, (per-neuron amounts in flat order, cap per tile), e.g.
+    output axons, which depend on the next layers' tiles."""
     c, h, w = layer.shape
     positions = h * w
     cap = neuron_cap(model, layer.kind)
     best: tuple[tuple[int, int], TileSet, Usage] | None = None
+    extra = BoxWeights.of(weights[0], layer.shape) if weights is not None else None
+
+    def feasible(tiles: TileSet) -> np.ndarray:
+        """Per tile: every limit of the model (and ``weights``) holds."""
+        ok = evaluate(model, layer, projections, tiles).feasible()
+        return ok & (extra.sums(tiles) <= weights[1]) if extra is not None else ok
 
     def consider(tiles: TileSet, result: Usage) -> None:
         nonlocal best
@@ -71,7 +78,7 @@ def partition_layer(model: ResourceModel, layer: LayerInfo, projections: list[Pr
     def attempt(tiles: TileSet) -> tuple[TileSet, Usage] | None:
         """The tiling with its usage when it satisfies every limit (and ``accept``)."""
         result = evaluate(model, layer, projections, tiles)
-        ok = result.feasible().all() and (accept is None or accept(tiles))
+        ok = result.feasible().all() and (extra is None or extra.sums(tiles).max() <= weights[1])
         return (tiles, result) if ok else None
 
     def search(make, low: int, high: int, groups: int) -> None:
@@ -79,17 +86,20 @@ def partition_layer(model: ResourceModel, layer: LayerInfo, projections: list[Pr
         if low > high:
             return
         limit = best[0][0] if best else math.inf
+        # counts above ``top`` cannot beat the best tiling found so far
+        top = high if limit == math.inf else min(high, int(limit) // groups)
         infeasible, probe = low - 1, low
         while True:
-            if groups * probe > limit:
+            if probe > top:
                 return
             found = attempt(make(probe))
             if found is not None:
                 break
             infeasible = probe
-            if probe == high:
+            if probe == top:
                 return
-            probe = min(high, max(probe + 1, 2 * probe))
+            # galloping must not jump past ``top``: a feasible count just below it would be missed
+            probe = min(top, max(probe + 1, 2 * probe))
         lo, hi = infeasible, probe  # lo infeasible (or below range), hi feasible
         while hi - lo > 1:
             mid = (lo + hi) // 2
@@ -111,6 +121,8 @@ def partition_layer(model: ResourceModel, layer: LayerInfo, projections: list[Pr
             continue
         low = max(-(-positions // (cap // per_group)), -(-min_tiles // groups))
         search(lambda k, g=groups: runs(layer.shape, g, k), low, positions, groups)
+        if extra is not None:  # runs balanced by the further limit's amounts
+            search(lambda k, g=groups: weighted_runs(layer.shape, g, k, extra), low, positions, groups)
         if h > 1:
             for row_blocks in distinct_counts(h):
                 rows = -(-h // row_blocks)
@@ -124,8 +136,22 @@ def partition_layer(model: ResourceModel, layer: LayerInfo, projections: list[Pr
                     search(lambda k, g=groups, r=row_blocks: blocks(layer.shape, g, r, k, row_ranges, extent_cols(k)),
                            max(low - 1, 1), w, groups * row_ranges[0].size)
     bounds = layer_bounds(model, layer, projections)
+    target = max([1, *bounds.values()])
+    if extra is not None:
+        target = max(target, -(-int(round(extra.values.sum())) // weights[1]))
+    if best is not None and best[0][0] > target and h > 1 and len(kron) == len(projections):
+        columns = extent_cols if kron_cols else (lambda k: split(w, k))
+        for groups in distinct_counts(c):
+            per_group = -(-c // groups)
+            # every channel group covers every position: >= the spatial bound per group
+            spatial = max(-(-positions // (cap // per_group)), bounds.get(RECEPTIVE, 1))
+            if per_group > cap or groups * spatial >= best[0][0]:
+                continue
+            found = band_tiling(layer.shape, groups, feasible, columns, distinct_counts(w), best[0][0] - 1)
+            if found is not None:
+                consider(found, evaluate(model, layer, projections, found))
     if best is None:
-        return [] if accept is not None else _unfit(model, layer, projections)
+        return [] if weights is not None else _unfit(model, layer, projections)
     tiles = best[1].in_flat_order()
     return LayerPartition(layer, tiles, evaluate(model, layer, projections, tiles), bounds)
 
@@ -152,19 +178,29 @@ def layer_bounds(model: ResourceModel, layer: LayerInfo, projections: list[Proje
     if isinstance(model, Loihi2Model):
         receptive = receptive_field_bound(layer, projections, model.input_axons)
         if receptive is not None:
-            bounds["input axons (receptive fields)"] = receptive
+            bounds[RECEPTIVE] = receptive
     return bounds
 
 
 def receptive_field_bound(layer: LayerInfo, projections: list[ProjectionInfo], cap: int) -> int | None:
     """Tiles needed so that no tile's receptive field exceeds ``cap`` sources.
 
-    For positions Q whose receptive fields are not clipped by padding, with per-axis
-    stride s and extent k (e = k - s), the receptive area is at least
-    ``(sqrt(s_h s_w |Q|) + sqrt(e_h e_w))**2`` (a Minkowski sum with a box; for one row
-    ``s_w |Q| + e_w``); with every output channel reading all C_in input channels the
-    sources are C_in times that. Every unclipped position lies in some tile, so
-    tiles >= unclipped positions / (largest |Q| within ``cap``)."""
+    Take any set Q of n positions whose receptive windows padding does not clip, spread
+    over p columns with at most lam positions in one column (p lam >= n). Per axis the
+    windows are intervals of k sources whose starts grow by at least the stride s per
+    position (e = k - s). Walking Q's columns outwards from its fullest one, that column
+    owns its whole k_w source columns and every other column the >= s_w new ones beyond
+    its neighbour's window; in each source column the rows are at least those of one
+    owning column's positions, >= s_h (its positions) + e_h by the same walk. So
+
+        sources(Q) >= C_in (s_h s_w n + e_h s_w p + s_h e_w lam + e_h e_w)
+
+    (summed over projections from distinct populations, C_in the input channels every
+    output channel reads). It is never below the Minkowski (Brunn-Minkowski) relaxation
+    ``(sqrt(s_h s_w n) + sqrt(e_h e_w))**2`` (AM-GM on the middle terms) and is exact for
+    staircase-shaped Q. Every unclipped position lies in some tile and a tile's sources
+    include those of its unclipped positions, so tiles >= unclipped positions / (largest
+    n whose best (p, lam) stays within ``cap``)."""
     srcs = [p.src for p in projections]
     if not projections or len(set(srcs)) != len(srcs):
         return None
@@ -191,12 +227,15 @@ def receptive_field_bound(layer: LayerInfo, projections: list[ProjectionInfo], c
     if interior == 0:
         return None
 
+    rows, cols = int(full_h.sum()), int(full_w.sum())
+
     def sources(q: int) -> float:
-        total = 0.0
-        for cin, sh, eh, sw, ew in terms:
-            area = sw * q + ew if layer.shape[1] == 1 else (math.sqrt(sh * sw * q) + math.sqrt(eh * ew)) ** 2
-            total += cin * area
-        return total
+        """The fewest sources of q unclipped positions: the best column count p."""
+        p = np.arange(1, min(q, cols) + 1)
+        lam = -(-q // p)
+        p, lam = p[lam <= rows], lam[lam <= rows]
+        total = sum(cin * (sh * sw * q + eh * sw * p + sh * ew * lam + eh * ew) for cin, sh, eh, sw, ew in terms)
+        return float(np.min(total))
 
     if sources(1) > cap:
         return None
