@@ -4,7 +4,8 @@
 - hop-weighted spike traffic of the placement against a sequential fill of cores
   0, 1, 2, ... with the same tiles (acceptance: >= 30 % lower), and against a lower bound
   on any placement's traffic (the larger of Gilmore-Lawler, ``placement_bounds``, and the
-  grid-line cut bound over the layers' all-to-all blocks, ``placement_cuts``):
+  grid-line cut bound over the layers' all-to-all blocks, ``placement_cuts``, and its exact
+  per-shape integer programs for small one-chip cases, ``placement_windows``):
   ``max_possible_reduction`` = 1 - bound / sequential. Below 0.3 it proves that no
   placement of these tiles reaches 30 %; ``at_lower_bound`` marks an optimal placement,
   ``sequential_is_optimal`` a case where nothing could be gained at all.
@@ -33,6 +34,7 @@ from snncc.loading import LoadOptions, load_model
 from snncc.mapping import map_network, mapping_dict, resolve_model
 from snncc.mapping.placement_bounds import gilmore_lawler_bound
 from snncc.mapping.placement_cuts import cut_bound
+from snncc.mapping.placement_windows import window_bound
 from snncc.mapping.plot import write_core_map
 from snncc.mapping.topology import Topology
 from snncc.mapping.synthetic import cnn, mlp
@@ -84,7 +86,8 @@ def measure(name: str, graph, calibration, model_name: str) -> dict:
     layers = [t[0] for t in result.traffic.tiles]
     groups = [np.flatnonzero(np.array(layers) == name) for name in dict.fromkeys(layers)]
     bounds = {"gilmore-lawler": gilmore_lawler_bound(Topology(model), result.traffic.rate),
-              "grid cuts": cut_bound(Topology(model), result.traffic.rate, groups) or 0.0}
+              "grid cuts": cut_bound(Topology(model), result.traffic.rate, groups) or 0.0,
+              "shape programs": window_bound(Topology(model), result.traffic.rate, groups) or 0.0}
     method = max(bounds, key=bounds.get)
     bound = bounds[method]
     hop, seq = result.hop_traffic(), result.hop_traffic(sequential=True)

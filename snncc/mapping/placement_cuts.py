@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
@@ -36,6 +37,25 @@ NESTED_COMBINATIONS = 400
 
 def cut_bound(topology: Topology, rate: sp.csr_matrix, groups: list[np.ndarray]) -> float | None:
     """<= hop traffic of any placement; None for FPGA models or too many layer combinations."""
+    parts = cut_parts(topology, rate, groups)
+    if parts is None:
+        return None
+    return min(min(parts.single_chip.values(), default=np.inf), parts.multi_chip) + parts.rest
+
+
+@dataclass(frozen=True)
+class CutParts:
+    """The bound's pieces: per (non-empty columns, non-empty rows) of a one-chip placement
+    the least layer-pair-minimum traffic crossing its lines; the least over placements on
+    several chips; Gilmore-Lawler on the traffic above the layer-pair minimums (``rest``)."""
+    mu: np.ndarray
+    sizes: np.ndarray
+    single_chip: dict[tuple[int, int], float]
+    multi_chip: float
+    rest: float
+
+
+def cut_parts(topology: Topology, rate: sp.csr_matrix, groups: list[np.ndarray]) -> CutParts | None:
     sizes = np.array([len(g) for g in groups])
     if topology.model.name == "fpga" or np.prod(sizes + 1.0) > MAX_COMBINATIONS:
         return None
@@ -68,7 +88,8 @@ def cut_bound(topology: Topology, rate: sp.csr_matrix, groups: list[np.ndarray])
     def lines(parts: int, cap: int) -> float:
         return float(by_parts(min(cap, n))[parts]) if parts <= n else np.inf
 
-    return _grid_bound(topology, lines, n) + gilmore_lawler_bound(topology, rest)
+    single, multi = _grid_bound(topology, lines, n)
+    return CutParts(mu, sizes, single, multi, gilmore_lawler_bound(topology, rest))
 
 
 def _cuts(sizes: np.ndarray, mu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -106,19 +127,23 @@ def _lines(cut: np.ndarray, most: int, cap: int) -> np.ndarray:
     return result
 
 
-def _grid_bound(topology: Topology, lines, n: int) -> float:
+def _grid_bound(topology: Topology, lines, n: int) -> tuple[dict[tuple[int, int], float], float]:
+    """Per (columns, rows) shape on one chip, and the least over two or more chips."""
     m = topology.model
     cols, rows = m.mesh_shape
     per = topology.per_slot
     link = m.chip_link_cost * (0.5 if m.hexagonal_chips else 1.0)
     ccols, crows = m.chip_grid
-    best = np.inf
+    single: dict[tuple[int, int], float] = {}
+    multi = np.inf
     for q in range(-(-n // m.cores_per_chip), min(n, m.chips) + 1):
-        local = min(lines(k, q * j * per) + lines(j, q * k * per)
-                    for k, j in itertools.product(range(1, cols + 1), range(1, rows + 1)) if q * k * j * per >= n)
-        chips = 0.0 if q == 1 else link * min(
+        local = {(k, j): lines(k, q * j * per) + lines(j, q * k * per)
+                 for k, j in itertools.product(range(1, cols + 1), range(1, rows + 1)) if q * k * j * per >= n}
+        if q == 1:
+            single = {shape: value for shape, value in local.items() if value < np.inf}
+            continue
+        chips = link * min(
             lines(a, b * m.cores_per_chip) + lines(b, a * m.cores_per_chip)
             for a, b in itertools.product(range(1, ccols + 1), range(1, crows + 1)) if q <= a * b)
-        best = min(best, local + chips)
-    return float(best)
-
+        multi = min(multi, min(local.values(), default=np.inf) + chips)
+    return single, float(multi)
