@@ -14,7 +14,8 @@ cost of the shape; reflections of the window map placements to placements of equ
 the smallest layer may be kept in the left and lower halves. HiGHS (``scipy.optimize.milp``)
 returns a dual bound even when stopped by its node limit, and that is what counts. The
 bound is the least over shapes (cut bound where not solved) and over several chips (cut
-bound), plus Gilmore-Lawler on the traffic above the minimums, as in ``placement_cuts``.
+bound, or ``multi_chip`` below if larger), plus Gilmore-Lawler on the traffic above the
+minimums, as in ``placement_cuts``.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from .placement_cuts import cut_parts
+from .placement_cuts import _cuts, _lines, cut_parts
 from .topology import Topology
 
 #: above these the integer programs get slow: tiles, window cells, per-line layer states
@@ -42,7 +43,7 @@ def window_bound(topology: Topology, rate: sp.csr_matrix, groups: list[np.ndarra
     if parts is None or rate.shape[0] > MAX_TILES or np.prod(parts.sizes + 1.0) > MAX_STATES:
         return None
     cols, rows = topology.model.mesh_shape
-    best, solved = parts.multi_chip, {}
+    best, solved = max(parts.multi_chip, multi_chip(topology, parts.sizes, parts.mu)), {}
     for (k, j), value in sorted(parts.single_chip.items(), key=lambda item: (item[1], item[0])):
         if value >= best:
             break  # this and every later shape cost at least ``best``
@@ -103,3 +104,49 @@ def shape_minimum(cols: int, rows: int, per: int, sizes: np.ndarray, mu: np.ndar
         return np.inf
     bound = getattr(result, "mip_dual_bound", None)
     return float(bound) if bound is not None and np.isfinite(bound) else 0.0
+
+
+def multi_chip(topology: Topology, sizes: np.ndarray, mu: np.ndarray) -> float:
+    """<= the layer-pair-minimum traffic of any placement on two or more chips.
+
+    Pairs on one chip pay their on-chip distance, at least that chip's one-chip cut bound
+    for its tiles per layer (``one_chip``); pairs on different chips pay at least one chip
+    link. So the cost is >= ``link x all pairs' traffic`` plus, per chip, its one-chip bound
+    minus ``link x`` its own pairs' traffic; a dynamic program over tiles per layer takes
+    the cheapest split of the layers' tiles into two or more chips' shares."""
+    m = topology.model
+    link = float(m.chip_link_cost)
+    shape = tuple(int(s) + 1 for s in sizes)
+    counts = [np.array(c) for c in itertools.product(*[range(s) for s in shape])]
+
+    def pairs(c: np.ndarray) -> float:
+        return float(c @ np.triu(mu, 1) @ c + np.diag(mu) @ (c * (c - 1) / 2))
+
+    own = np.full(shape, np.inf)
+    for c in counts:
+        if 0 < c.sum() <= m.cores_per_chip:
+            own[tuple(c)] = one_chip(topology, c, mu) - link * pairs(c)
+    # any[c]: cheapest split of c into >= 1 chips' shares; several[c]: into >= 2
+    any_, several = np.full(shape, np.inf), np.full(shape, np.inf)
+    any_[(0,) * len(shape)] = 0.0
+    for c in counts[1:]:
+        for part in itertools.product(*[range(v + 1) for v in c]):
+            left = tuple(c - np.array(part))
+            if 0 < sum(part) < c.sum():
+                several[tuple(c)] = min(several[tuple(c)], any_[left] + own[part])
+        any_[tuple(c)] = min(own[tuple(c)], several[tuple(c)])
+    return link * pairs(np.asarray(sizes)) + float(several[tuple(s - 1 for s in shape)])
+
+
+def one_chip(topology: Topology, counts: np.ndarray, mu: np.ndarray) -> float:
+    """The cut bound (``placement_cuts``) for these tiles per layer on one chip."""
+    n = int(counts.sum())
+    if n <= 1:
+        return 0.0
+    cols, rows = topology.model.mesh_shape
+    per = topology.per_slot
+    cut, _ = _cuts(counts, mu)
+    most = max(cols, rows)
+    by_cap = {cap: _lines(cut, most, cap) for cap in {min(v * per, n) for v in range(1, most + 1)}}
+    return float(min(by_cap[min(j * per, n)][k] + by_cap[min(k * per, n)][j]
+                     for k in range(1, cols + 1) for j in range(1, rows + 1) if k * j * per >= n))
