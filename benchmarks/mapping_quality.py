@@ -3,7 +3,8 @@
 - cores used against the resource lower bound (acceptance: <= 1.05 x);
 - hop-weighted spike traffic of the placement against a sequential fill of cores
   0, 1, 2, ... with the same tiles (acceptance: >= 30 % lower), and against a lower bound
-  on any placement's traffic (the larger of Gilmore-Lawler, ``placement_bounds``, and the
+  on any placement's traffic (the largest of Gilmore-Lawler with fixed and per-layer-pair
+  traffic splits, ``placement_bounds``, the
   grid-line cut bound over the layers' all-to-all blocks, ``placement_cuts``, and its exact
   per-shape integer programs for small one-chip cases, ``placement_windows``):
   ``max_possible_reduction`` = 1 - bound / sequential. Below 0.3 it proves that no
@@ -32,7 +33,7 @@ import numpy as np
 from snncc.diagnostics import SnnccError
 from snncc.loading import LoadOptions, load_model
 from snncc.mapping import map_network, mapping_dict, resolve_model
-from snncc.mapping.placement_bounds import gilmore_lawler_bound
+from snncc.mapping.placement_bounds import gilmore_lawler_bound, layered_gilmore_lawler_bound
 from snncc.mapping.placement_cuts import cut_bound
 from snncc.mapping.placement_windows import window_bound
 from snncc.mapping.plot import write_core_map
@@ -86,6 +87,7 @@ def measure(name: str, graph, calibration, model_name: str) -> dict:
     layers = [t[0] for t in result.traffic.tiles]
     groups = [np.flatnonzero(np.array(layers) == name) for name in dict.fromkeys(layers)]
     bounds = {"gilmore-lawler": gilmore_lawler_bound(Topology(model), result.traffic.rate),
+              "layered gilmore-lawler": layered_gilmore_lawler_bound(Topology(model), result.traffic.rate, groups),
               "grid cuts": cut_bound(Topology(model), result.traffic.rate, groups) or 0.0,
               "shape programs": window_bound(Topology(model), result.traffic.rate, groups) or 0.0}
     method = max(bounds, key=bounds.get)

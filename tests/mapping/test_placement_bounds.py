@@ -9,7 +9,7 @@ import scipy.sparse as sp
 
 from snncc.mapping import resolve_model
 from snncc.mapping.placement import hop_traffic
-from snncc.mapping.placement_bounds import gilmore_lawler_bound
+from snncc.mapping.placement_bounds import gilmore_lawler_bound, layered_gilmore_lawler_bound
 from snncc.mapping.topology import Topology
 
 SYSTEMS = {
@@ -56,3 +56,35 @@ def test_bound_exceeds_one_hop_per_pair_for_dense_traffic():
     clique = sp.csr_matrix(np.triu(np.ones((6, 6)), 1))
     # 15 pairs, at most 7 of them neighbours on a 2 x 3 mesh: 7 x 1 + 6 x 2 + 2 x 3 = 25
     assert 15 < gilmore_lawler_bound(topology, clique) <= _optimum(topology, clique) == 25
+
+
+def _layered(rng: np.random.Generator) -> tuple[sp.csr_matrix, list[np.ndarray]]:
+    """A hub layer of one tile talking to every tile of a second layer, which talks to a third."""
+    groups = [np.array([0]), np.array([1, 2, 3]), np.array([4, 5])]
+    rate = np.zeros((6, 6))
+    rate[0, 1:4] = rng.integers(4, 9, size=3)
+    rate[np.ix_(groups[1], groups[2])] = rng.integers(1, 4, size=(3, 2))
+    return sp.csr_matrix(rate), groups
+
+
+@pytest.mark.parametrize("system", list(SYSTEMS))
+@pytest.mark.parametrize("seed", range(3))
+def test_layered_bound_is_at_most_the_optimum(system, seed):
+    topology = Topology(resolve_model(*SYSTEMS[system]))
+    rate, groups = _layered(np.random.default_rng(seed))
+    bound = layered_gilmore_lawler_bound(topology, rate, groups)
+    assert 0 <= bound <= _optimum(topology, rate) + 1e-9
+
+
+def test_layered_bound_beats_the_fixed_splits_on_a_recurrent_layer_feeding_a_hub():
+    topology = Topology(resolve_model(*SYSTEMS["loihi2 2x3 mesh"]))
+    groups = [np.arange(4), np.array([4]), np.array([5])]
+    rate = np.zeros((6, 6))
+    rate[np.ix_(groups[0], groups[0])] = 2.0  # recurrent all-to-all
+    rate[:4, 4] = 3.0  # every recurrent tile feeds the hub
+    rate[4, 5] = 1.0
+    np.fill_diagonal(rate, 0)
+    rate = sp.csr_matrix(rate)
+    optimum = _optimum(topology, rate)
+    layered = layered_gilmore_lawler_bound(topology, rate, groups)
+    assert gilmore_lawler_bound(topology, rate) < layered <= optimum + 1e-9
