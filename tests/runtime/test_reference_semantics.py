@@ -9,15 +9,26 @@ from snncc.runtime import simulate
 DT = 1e-3
 
 
-def run(node, drive, extra_nodes=None, dt=DT):
+def simulate_one(node, drive, dt=DT):
+    """The simulation of ``node`` alone (named "n") on one sample of scalar ``drive``."""
     g = ir.Graph.sequential(node, names=["n"], dt=dt)
-    x = torch.tensor(drive, dtype=torch.float64).reshape(1, -1, 1)
-    result = simulate(g, x)
+    return simulate(g, torch.tensor(drive, dtype=torch.float64).reshape(1, -1, 1))
+
+
+def run(node, drive, dt=DT):
+    result = simulate_one(node, drive, dt)
     return result.output[0, :, 0].tolist(), result.states["n"]["v"][0, :, 0].tolist()
 
 
 def one(v):
     return np.array([v], dtype=float)
+
+
+def synaptic_neuron(alpha=0.5, beta=0.9, threshold=1.5, **extra):
+    """The CubaLIF whose step is ``i = alpha i + x; v = beta v + i`` (snnTorch's Synaptic)."""
+    tau_syn, tau_mem = DT / (1 - alpha), DT / (1 - beta)
+    return ir.CubaLIF(tau_syn=one(tau_syn), tau_mem=one(tau_mem), r=one(tau_mem / DT), v_leak=one(0),
+                      v_threshold=one(threshold), v_reset=one(0), w_in=one(tau_syn / DT), **extra)
 
 
 @pytest.mark.parametrize("reset,v3,v4", [("value", 0.0, 0.5), ("subtract", 0.355, 0.8195)])
@@ -42,11 +53,7 @@ def test_if_bias_current_and_subtract():
 
 
 def test_cubalif_matches_discrete_synaptic_neuron():
-    alpha, beta = 0.5, 0.9
-    tau_syn, tau_mem = DT / (1 - alpha), DT / (1 - beta)
-    node = ir.CubaLIF(tau_syn=one(tau_syn), tau_mem=one(tau_mem), r=one(tau_mem / DT), v_leak=one(0),
-                      v_threshold=one(1.5), v_reset=one(0), w_in=one(tau_syn / DT))
-    spikes, v = run(node, [1, 1, 0])
+    spikes, v = run(synaptic_neuron(), [1, 1, 0])
     # i = 0.5 i + x: 1, 1.5, 0.75 ; v = 0.9 v + i: 1, 2.4 -> spike -> 0, 0.75
     assert spikes == [0, 1, 0]
     assert v == pytest.approx([1.0, 0.0, 0.75])
@@ -117,12 +124,7 @@ def test_refractory_after_subtraction_holds_the_subtracted_membrane():
 
 
 def test_refractory_cubalif_current_keeps_integrating():
-    alpha, beta = 0.5, 0.9
-    tau_syn, tau_mem = DT / (1 - alpha), DT / (1 - beta)
-    node = ir.CubaLIF(tau_syn=one(tau_syn), tau_mem=one(tau_mem), r=one(tau_mem / DT), v_leak=one(0),
-                      v_threshold=one(1.5), v_reset=one(0), w_in=one(tau_syn / DT), refractory=1)
-    g = ir.Graph.sequential(node, names=["n"], dt=DT)
-    result = simulate(g, torch.tensor([1.0, 1, 0, 0], dtype=torch.float64).reshape(1, -1, 1))
+    result = simulate_one(synaptic_neuron(refractory=1), [1, 1, 0, 0])
     # i = 0.5 i + x: 1, 1.5, 0.75, 0.375 ; v: 1, 2.4 -> spike -> 0, held 0, 0.9 * 0 + 0.375
     assert result.output[0, :, 0].tolist() == [0, 1, 0, 0]
     assert result.states["n"]["i"][0, :, 0].tolist() == pytest.approx([1.0, 1.5, 0.75, 0.375])
