@@ -152,18 +152,23 @@ def _random_net(seed: int) -> NetSpec:
     )
 
 
+def _assert_rows_equal_one_by_one(spec: NetSpec, x: np.ndarray, batched) -> None:
+    """Every row of the batched run has the spikes and final u, v of that sample run alone."""
+    for b in range(x.shape[0]):
+        single = simulate(spec, {"x": x[b:b + 1]})
+        for n in ("h", "o"):
+            assert np.array_equal(batched.spikes[n][b], single.spikes[n][0])
+            assert np.array_equal(batched.u[n][b], single.u[n][0])
+            assert np.array_equal(batched.v[n][b], single.v[n][0])
+
+
 def test_batched_equals_one_by_one_for_dense_and_sparse_inputs():
     spec = _random_net(3)
     rng = np.random.default_rng(4)
     for density in (0.3, 0.005):      # matmul path and gather path
         x = (rng.random((6, 30, 40)) < density).astype(np.int64)
         batched = simulate(spec, {"x": x}, record_uv=True)
-        for b in range(6):
-            single = simulate(spec, {"x": x[b:b + 1]})
-            for n in ("h", "o"):
-                assert np.array_equal(batched.spikes[n][b], single.spikes[n][0])
-                assert np.array_equal(batched.u[n][b], single.u[n][0])
-                assert np.array_equal(batched.v[n][b], single.v[n][0])
+        _assert_rows_equal_one_by_one(spec, x, batched)
         assert batched.spikes["h"].sum() > 0 and batched.spikes["o"].sum() > 0 or density < 0.01
         assert np.array_equal(batched.u_trace["h"][:, -1], batched.u["h"])
 
@@ -190,12 +195,7 @@ def test_sparse_weights_take_the_csr_path_and_equal_the_one_by_one_gather():
     x = (rng.random((5, 40, 400)) < 0.2).astype(np.int64)
     batched = simulate(spec, {"x": x}, threads=2)
     assert batched.spikes["h"].sum() > 100 and batched.spikes["o"].sum() > 100
-    for b in range(5):
-        single = simulate(spec, {"x": x[b:b + 1]})
-        for n in ("h", "o"):
-            assert np.array_equal(batched.spikes[n][b], single.spikes[n][0])
-            assert np.array_equal(batched.u[n][b], single.u[n][0])
-            assert np.array_equal(batched.v[n][b], single.v[n][0])
+    _assert_rows_equal_one_by_one(spec, x, batched)
 
 
 def test_chunked_input_accumulation_and_threads_do_not_change_results():
