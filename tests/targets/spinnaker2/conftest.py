@@ -8,8 +8,6 @@ import sys
 import pytest
 
 from snncc.compiler import compile as compile_model
-from snncc.diagnostics import SnnccError
-from snncc.registry import PASSES, TARGETS
 
 FAKE = {
     "__init__.py": '''
@@ -121,15 +119,6 @@ def run_on_fake_api(tmp_path):
     return run
 
 
-def s2_pipeline() -> str:
-    default = TARGETS.get("spinnaker2").default_pipeline
-    try:
-        PASSES.get("prune")
-    except SnnccError:  # prune is not merged yet: everything before it
-        return default.replace(",prune", "")
-    return default
-
-
 @pytest.fixture(scope="session")
 def s2_compiled(tmp_path_factory):
     """``s2_compiled(model, load_options=None)`` -> (OUT path, CompileResult), compiled once
@@ -140,8 +129,7 @@ def s2_compiled(tmp_path_factory):
         key = (str(model), repr(load_options))
         if key not in cache:
             out = tmp_path_factory.mktemp("s2") / "out"
-            result = compile_model(str(model), "spinnaker2", pipeline=s2_pipeline(),
-                                   load_options=load_options, out_dir=str(out))
+            result = compile_model(str(model), "spinnaker2", load_options=load_options, out_dir=str(out))
             cache[key] = (out, result)
         return cache[key]
 
