@@ -124,6 +124,11 @@ def count_activity(graph, x: np.ndarray, spikes: dict[str, np.ndarray], *, weigh
         hot[np.nonzero(placed)[0], rows[placed]] = 1.0
         return hot
 
+    def per_core(events: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """``[B*T, n]`` events x ``[n, C]`` weights -> ``[B, T, C]`` int64 counts."""
+        return (events @ weights).reshape(batch, steps, n_cores).round().astype(np.int64)
+
+    hot = {name: one_hot(name) for name in layers.populations}
     received = {n: np.zeros((batch, steps, layers.size(n)), dtype=bool) for n in layers.neurons()}
     bits_of: dict[str, int] = {}
     for projection in layers.projections:
@@ -133,41 +138,35 @@ def count_activity(graph, x: np.ndarray, spikes: dict[str, np.ndarray], *, weigh
         binary = bool(np.isin(source, (0, 1)).all())
         nonzero = (source != 0).reshape(batch * steps, -1).astype(np.float64)
         deployed = (layers.sparse_matrix(projection) != 0).astype(np.float64)  # sparse [n_dst, n_src]
-        dst_hot, src_hot = one_hot(projection.dst), one_hot(projection.src)
+        dst_hot, src_hot = hot[projection.dst], hot[projection.src]
         fanout = deployed.T @ dst_hot  # [n_src, C] synapses into each core
         reach = (fanout > 0).astype(np.float64)
-        synops = (nonzero @ fanout).reshape(batch, steps, n_cores).round().astype(np.int64)
+        synops = per_core(nonzero, fanout)
         counts["synops_ac" if binary else "synops_mac"] += synops
         bits_of[projection.name] = bits = layers.weight_bits(projection, default_bits)
         counts["mem_read_bits_weight"] += synops * bits
         structural = structural_fan_in(layers, ones, projection).astype(np.float64) @ dst_hot
         counts["synops_dense"] += structural.round().astype(np.int64)[None, None, :]
-        counts["messages_in"] += (nonzero @ reach).reshape(batch, steps, n_cores).round().astype(np.int64)
+        counts["messages_in"] += per_core(nonzero, reach)
         own = src_hot.argmax(axis=1)  # source neuron -> its core row (only where src_hot has a 1)
-        sent = src_hot * reach.sum(axis=1, keepdims=True)
-        counts["messages_out"] += (nonzero @ sent).reshape(batch, steps, n_cores).round().astype(np.int64)
+        counts["messages_out"] += per_core(nonzero, src_hot * reach.sum(axis=1, keepdims=True))
         for key, hops in (("hops_ew", ew), ("hops_ns", ns)):
-            per_source = (reach * hops[own]).sum(axis=1, keepdims=True) * src_hot
-            counts[key] += (nonzero @ per_source).reshape(batch, steps, n_cores).round().astype(np.int64)
+            counts[key] += per_core(nonzero, (reach * hops[own]).sum(axis=1, keepdims=True) * src_hot)
         # float32 is exact enough for "> 0" and halves the largest product's cost
         received[projection.dst] |= (nonzero.astype(np.float32) @ deployed.T.astype(np.float32)).reshape(batch, steps, -1) > 0
     for name in layers.populations:
         if isinstance(graph.nodes[name], Input) and (where[name] >= 0).any():
-            sent = (activity_of(name) != 0).reshape(batch * steps, -1).astype(np.float64) @ one_hot(name)
-            counts["spikes_out"] += sent.reshape(batch, steps, n_cores).round().astype(np.int64)
+            counts["spikes_out"] += per_core((activity_of(name) != 0).reshape(batch * steps, -1).astype(np.float64), hot[name])
     for name, got_input in received.items():
         node = graph.nodes[name]
-        hot = one_hot(name)
-        biased = constant_drive(layers, name)
-        active = got_input | biased[None, None, :]
-        n_active = (active.reshape(batch * steps, -1).astype(np.float64) @ hot).reshape(batch, steps, n_cores)
+        active = got_input | constant_drive(layers, name)[None, None, :]
+        n_active = (active.reshape(batch * steps, -1).astype(np.float64) @ hot[name]).reshape(batch, steps, n_cores)
         counts["neuron_updates_active"] += n_active.round().astype(np.int64)
-        counts["neuron_updates_idle"] += (hot.sum(axis=0)[None, None, :] - n_active).round().astype(np.int64)
+        counts["neuron_updates_idle"] += (hot[name].sum(axis=0)[None, None, :] - n_active).round().astype(np.int64)
         update_bits = len(node.state_names) * state
-        updates = hot.sum(axis=0).round().astype(np.int64)[None, None, :]
+        updates = hot[name].sum(axis=0).round().astype(np.int64)[None, None, :]
         counts["mem_read_bits_state"] += updates * update_bits
         counts["mem_write_bits_state"] += updates * update_bits
         if isinstance(node, SpikingNeuron) and name in spikes:
-            fired = np.asarray(spikes[name]).reshape(batch * steps, -1).astype(np.float64)
-            counts["spikes_out"] += (fired @ hot).reshape(batch, steps, n_cores).round().astype(np.int64)
+            counts["spikes_out"] += per_core(np.asarray(spikes[name]).reshape(batch * steps, -1).astype(np.float64), hot[name])
     return Activity(layers, tuple(cores), layout, counts, bits_of, state, tuple(dict.fromkeys(notes)))
