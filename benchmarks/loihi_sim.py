@@ -78,7 +78,7 @@ def _same(a: GoldenResult, b: GoldenResult, ia: int = 0, ib: int = 0) -> bool:
 
 def bench_size(n: int, steps: int, batch: int, repeats: int, seed: int,
                lava_repeats: int) -> dict:
-    from snncc.targets.loihi2.lava_runner import run_lava_single
+    from snncc.targets.loihi2.lava_runner import as_result, run_lava_single
 
     total = steps + 1                                   # + the warm-up step
     spec, x = make_case(n, total, batch, seed)
@@ -89,9 +89,7 @@ def bench_size(n: int, steps: int, batch: int, repeats: int, seed: int,
         lava = run_lava_single(spec, {"x": x[0]}, warmup_steps=1, timing=this)
         if this["run_s"] < timing["run_s"]:
             timing = this
-    lava_res = GoldenResult({k: r[0][None] for k, r in lava.items()},
-                            {k: r[1][None] for k, r in lava.items()},
-                            {k: r[2][None] for k, r in lava.items()})
+    lava_res = as_result([lava])
 
     simulate(spec, {"x": x[:, :2]}, check=False)        # one-off imports / kernel setup
     t1, gold1, cpu1 = _best_time(lambda: simulate(spec, {"x": x[:1]}, check=False), repeats)
@@ -137,7 +135,7 @@ def bench_cnn(steps: int, batch: int, repeats: int, seed: int, lava_samples: int
     import snncc
     from snncc.runtime.backend import load_artifact
     from snncc.targets.loihi2.backends import golden_spec, padded_input
-    from snncc.targets.loihi2.lava_runner import run_files
+    from snncc.targets.loihi2.lava_runner import as_result, run_files
 
     rng = np.random.default_rng(seed)
     x = (rng.random((batch, steps, 2, 34, 34)) < 0.1).astype(np.float32)
@@ -156,13 +154,10 @@ def bench_cnn(steps: int, batch: int, repeats: int, seed: int, lava_samples: int
             lambda th: simulate(spec, {port: padded}, check=False, threads=th), repeats)
         tb, goldb, _ = by_threads[threads]
         timing: dict[str, float] = {"run_s": 0.0}
-        exact = True
-        for b in range(lava_samples):  # the first step (which also compiles) is not timed
-            lava = run_files(meta, arrays, {port: padded[b]}, total, warmup_steps=1, timing=timing,
-                             module=module)
-            exact &= all(np.array_equal(lava[p][0], goldb.spikes[p][b])
-                         and np.array_equal(lava[p][1], goldb.u[p][b])
-                         and np.array_equal(lava[p][2], goldb.v[p][b]) for p in lava)
+        # the first step (which also compiles) is not timed
+        lava = as_result([run_files(meta, arrays, {port: padded[b]}, total, warmup_steps=1, timing=timing,
+                                    module=module) for b in range(lava_samples)])
+        exact = all(_same(lava, goldb, b, b) for b in range(lava_samples))
         exact_batch = _same(goldb, gold1, 0, 0)
     lava_run_s = timing["run_s"]
     lava_sps = lava_samples * (total - 1) / lava_run_s

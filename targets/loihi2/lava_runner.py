@@ -30,7 +30,7 @@ from snncc.targets.loihi2.golden import GoldenResult
 from snncc.targets.loihi2.lava_compat import apply as apply_lava_compat
 from snncc.targets.loihi2.netspec import NetSpec
 
-__all__ = ["run_lava", "run_lava_single", "run_files"]
+__all__ = ["run_lava", "run_lava_single", "run_files", "as_result"]
 
 Run = dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]
 
@@ -106,7 +106,13 @@ def run_lava(spec: NetSpec, inputs: dict[str, np.ndarray], steps: int | None = N
     batch = next(iter(arrays.values())).shape[0] if arrays else 1
     runs = [run_lava_single(spec, {k: a[b] for k, a in arrays.items()}, steps)
             for b in range(batch)]
-    names = [p.name for p in spec.populations]
+    return as_result(runs, [p.name for p in spec.populations])
+
+
+def as_result(runs: list[Run], names: list[str] | None = None) -> GoldenResult:
+    """Single-sample runs (:func:`run_files`, :func:`run_lava_single`) stacked as one batch
+    ``[B, ...]`` per population (``names``; default the first run's)."""
+    names = list(runs[0]) if names is None else names
     return GoldenResult(
         spikes={n: np.stack([r[n][0] for r in runs]) for n in names},
         u={n: np.stack([r[n][1] for r in runs]) for n in names},
