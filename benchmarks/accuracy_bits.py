@@ -16,30 +16,20 @@ Writes benchmarks/results/accuracy_bits.json and accuracy_bits.png.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+import torch
 
+from benchmarks._digits import train_digits
 from snncc.diagnostics import SnnccError
 
 RESULTS = Path(__file__).resolve().parent / "results"
-ROOT = Path(__file__).resolve().parent.parent
 HARDWARE = ("loihi2", "spinnaker2", "fpga")
 CALIBRATION = 64
-
-
-def train_digits(folder: Path) -> Path:
-    import torch
-
-    spec = importlib.util.spec_from_file_location("digits_train", ROOT / "examples" / "digits" / "train.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    module.train(folder, threads=torch.get_num_threads())
-    return folder
 
 
 def pipeline_with_bits(default: str, bits: int) -> str:
@@ -120,7 +110,7 @@ def main() -> None:
     skipped = [t for t in args.targets if t not in registered]
     with tempfile.TemporaryDirectory(prefix="snncc-bits-") as scratch:
         work = Path(scratch)
-        model_dir = args.model or train_digits(work / "digits")
+        model_dir = args.model or train_digits(work / "digits", threads=torch.get_num_threads())
         meta = json.loads((model_dir / "meta.json").read_text())
         rows = []
         for target in targets:

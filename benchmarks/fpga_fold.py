@@ -10,7 +10,6 @@ Writes benchmarks/results/fpga_fold.json and fpga_fold.png.
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import json
 import shutil
 import tempfile
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks._digits import train_digits
 from snncc.compiler import compile
 from snncc.ir import Graph, Neuron
 from snncc.runtime.backend import run
@@ -43,17 +43,8 @@ SETTINGS = [((1, 1), (1, 1)), ((2, 2), (1, 2)), ((4, 4), (2, 4)), ((8, 4), (5, 8
             ((16, 4), (10, 8)), ((32, 8), (10, 16)), ((128, 8), (10, 32))]
 FOLD_TARGETS = (2000, 500, 100, 40)
 SAMPLES = 100  # test samples per setting (cycles and energy); accuracy uses all 450
-ROOT = Path(__file__).resolve().parent.parent
 OUT = Path(__file__).resolve().parent / "results"
 WITHOUT_FOLD = TARGET.default_pipeline.replace(",fold-fpga", "")
-
-
-def train_digits(work: Path) -> Path:
-    spec = importlib.util.spec_from_file_location("digits_train", ROOT / "examples" / "digits" / "train.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.train(work, threads=2)
-    return work
 
 
 def folded(graph: Graph, setting) -> Graph:

@@ -20,7 +20,6 @@ Writes benchmarks/results/mapping_quality.json and two core-map pictures (SVG).
 """
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import os
@@ -30,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks._digits import train_digits
 from snncc.diagnostics import SnnccError
 from snncc.loading import LoadOptions, load_model
 from snncc.mapping import map_network, mapping_dict, resolve_model
@@ -47,10 +47,7 @@ MODELS = ("loihi2", "spinnaker2", "fpga")
 
 
 def digits_model(work: Path):
-    spec = importlib.util.spec_from_file_location("digits_train", ROOT / "examples" / "digits" / "train.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.train(work, epochs=3, threads=2)
+    train_digits(work, epochs=3, threads=2)
     graph = load_model(str(work / "model.pt"), LoadOptions()).graph
     return graph, np.load(work / "test_x.npy")[:16]
 

@@ -11,7 +11,6 @@ classes are allowed when the pickle names that library (read without unpickling)
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import os
 import pickle
 import pickletools
@@ -24,6 +23,7 @@ from torch import nn
 
 from snncc import ir
 from snncc.diagnostics import Diagnostic, Severity, SnnccError
+from snncc.loading import import_file
 
 from .nir_import import ImportResult
 
@@ -126,9 +126,7 @@ def _build_arch(spec: str) -> nn.Module:
     file, _, factory = spec.rpartition(":")
     if not file or not factory or not os.path.isfile(file):
         raise SnnccError.single("SNN113", f"--arch '{spec}' must be path/to/file.py:factory", hint="e.g. --arch model.py:build")
-    module_spec = importlib.util.spec_from_file_location("snncc_user_arch", file)
-    module = importlib.util.module_from_spec(module_spec)
-    module_spec.loader.exec_module(module)  # the user's own architecture code, named explicitly
+    module = import_file(file, "snncc_user_arch")  # the user's own architecture code, named explicitly
     if not hasattr(module, factory):
         raise SnnccError.single("SNN113", f"{file} has no function '{factory}'", hint="name a function returning the nn.Module")
     return getattr(module, factory)()

@@ -6,8 +6,12 @@ Every frontend returns an :class:`~snncc.frontends.nir_import.ImportResult`
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
+import sys
 from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from .diagnostics import SnnccError
@@ -57,3 +61,21 @@ def load_model(path: str, options: LoadOptions | None = None):
         return getattr(module, function)(path, options)
     except SnnccError as exc:
         raise exc.with_file(path) from None
+
+
+def import_file(path: str | os.PathLike, name: str | None = None) -> ModuleType:
+    """Run the Python file ``path`` as module ``name`` (default: the file's stem) and return it.
+
+    Registered in ``sys.modules`` first, as an import would be (dataclasses look their module
+    up there). It runs the file's code: only for files the caller names explicitly (an
+    ``--arch`` file, an emitted network module, an example)."""
+    name = name or Path(path).stem
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)  # type: ignore[union-attr]
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module

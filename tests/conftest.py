@@ -26,7 +26,6 @@ def digits(tmp_path_factory):
     """The trained digits example (examples/digits/train.py, default settings), trained once
     per test session and shared by xdist workers through a file lock. Returns the directory
     with model.pt, test_x.npy, test_y.npy and meta.json."""
-    import importlib.util
     from pathlib import Path
 
     from filelock import FileLock
@@ -35,10 +34,9 @@ def digits(tmp_path_factory):
     out = root / "digits-trained"
     with FileLock(str(root / "digits.lock")):
         if not (out / "meta.json").exists():
-            spec = importlib.util.spec_from_file_location("digits_train", os.path.join(REPO, "examples", "digits", "train.py"))
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
             import torch
 
-            module.train(Path(out), threads=torch.get_num_threads())
+            from snncc.loading import import_file
+
+            import_file(os.path.join(REPO, "examples", "digits", "train.py"), "digits_train").train(Path(out), threads=torch.get_num_threads())
     return out

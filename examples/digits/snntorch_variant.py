@@ -8,13 +8,14 @@ to zero, which snncc maps exactly onto the IR (and is the reset Loihi 2 implemen
 """
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import snntorch as snt
 import torch
 from snntorch import utils as snt_utils
 from torch import nn
+
+from snncc.loading import import_file
 
 DT = 1e-3
 EPOCHS = 8  # about half a minute of CPU time
@@ -37,10 +38,7 @@ def run(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
 
 
 def _common():
-    spec = importlib.util.spec_from_file_location("digits_variants_common", Path(__file__).with_name("variants_common.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
+    return import_file(Path(__file__).with_name("variants_common.py"), "digits_variants_common")
 
 
 def train(out: Path, epochs: int = EPOCHS, seed: int = 0, threads: int = 2) -> dict:

@@ -13,7 +13,6 @@ Seeded and deterministic on CPU.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import sys
 import time
@@ -25,14 +24,12 @@ import torch
 from torch import nn
 
 import snncc.nn as snn
+from snncc.loading import import_file
 
 
 def _build():
     # Loaded by path so the script runs from any directory without installing examples/.
-    spec = importlib.util.spec_from_file_location("digits_model", Path(__file__).with_name("model.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module.build()
+    return import_file(Path(__file__).with_name("model.py"), "digits_model").build()
 
 
 def load_split(steps: int, seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:

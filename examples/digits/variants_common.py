@@ -8,7 +8,6 @@ and snnTorch modules hold closures/functions torch cannot pickle whole.
 """
 from __future__ import annotations
 
-import importlib.util
 import sys
 import time
 from pathlib import Path
@@ -17,15 +16,14 @@ from typing import Callable
 import torch
 from torch import nn
 
+from snncc.loading import import_file
+
 Run = Callable[[nn.Module, torch.Tensor], torch.Tensor]
 
 
 def _digits_train_module():
     # train.py is loaded by path so the variants run from any directory without installing examples/.
-    spec = importlib.util.spec_from_file_location("digits_train", Path(__file__).with_name("train.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
+    return import_file(Path(__file__).with_name("train.py"), "digits_train")
 
 
 def train_variant(build: Callable[[], nn.Module], run: Run, arch: str, out: Path, epochs: int, steps: int = 16,

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from snncc.diagnostics import SnnccError
+from snncc.loading import import_file
 from snncc.runtime.backend import Artifact, RunResult
 from snncc.targets.loihi2.netspec import Connection, InputPort, LifPopulation, NetSpec
 
@@ -44,10 +45,7 @@ def generated_module(folder: str) -> Any:
                                 hint="compile for the loihi2 target first")
     key = (os.path.abspath(path), os.path.getmtime(path))
     if key not in _MODULES:
-        spec = importlib.util.spec_from_file_location(f"snncc_loihi2_network_{len(_MODULES)}", path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)  # type: ignore[union-attr]
-        _MODULES[key] = module
+        _MODULES[key] = import_file(path, f"snncc_loihi2_network_{len(_MODULES)}")
     return _MODULES[key]
 
 

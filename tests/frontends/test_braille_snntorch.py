@@ -3,7 +3,6 @@ snnTorch RSynaptic modules, compile for the reference target, and the compiled g
 simulation agrees with snnTorch's own forward pass on random taxel spike trains."""
 from __future__ import annotations
 
-import importlib.util
 import os
 
 import pytest
@@ -14,15 +13,13 @@ from frontend_kit import run_snntorch
 from snncc import ir
 from snncc.cli import main
 from snncc.ir.serialize import load_graph
+from snncc.loading import import_file
 
 ARCH = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "braille", "arch.py")
 
 
 def snntorch_model(factory: str, state_dict: str) -> torch.nn.Module:
-    spec = importlib.util.spec_from_file_location("braille_arch", ARCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    model = getattr(module, factory)()
+    model = getattr(import_file(ARCH, "braille_arch"), factory)()
     model.load_state_dict(torch.load(state_dict, map_location="cpu", weights_only=True))
     return model.eval()
 

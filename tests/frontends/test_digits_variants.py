@@ -3,7 +3,6 @@ state dict, compile with ``--arch``, and the compiled graph reproduces the libra
 spikes on the spike-coded test set."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 
@@ -14,16 +13,14 @@ from click.testing import CliRunner
 
 from snncc.cli import main
 from snncc.ir.serialize import load_graph
+from snncc.loading import import_file
 from snncc.runtime import simulate
 
 EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "digits")
 
 
 def load(name: str):
-    spec = importlib.util.spec_from_file_location(f"digits_{name}", os.path.join(EXAMPLES, f"{name}.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return import_file(os.path.join(EXAMPLES, f"{name}.py"), f"digits_{name}")
 
 
 @pytest.mark.parametrize("variant", ["norse_variant", "snntorch_variant"])

@@ -1,7 +1,6 @@
 """ANN -> SNN conversion of trained ONNX models, judged against onnxruntime on the real ANN."""
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import torch
 
 from snncc.ir import IF, Affine, Comparator, Conv2d, I, Linear, ResetMode
 from snncc.frontends.onnx_ann import ann_to_snn, encode_constant, rate_readout
+from snncc.loading import import_file
 from snncc.runtime import simulate
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "ann_to_snn"
@@ -20,11 +20,7 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "ann_to_snn"
 def load_example(name: str):
     if str(EXAMPLE) not in sys.path:
         sys.path.insert(0, str(EXAMPLE))  # nir_paper_ann imports train_ann as a sibling
-    if name not in sys.modules:  # registered first: dataclasses look their module up
-        spec = importlib.util.spec_from_file_location(name, EXAMPLE / f"{name}.py")
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
+    return sys.modules[name] if name in sys.modules else import_file(EXAMPLE / f"{name}.py", name)
 
 
 def ann_outputs(path, x: np.ndarray) -> np.ndarray:

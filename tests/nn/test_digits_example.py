@@ -1,6 +1,5 @@
 """examples/digits/train.py end to end with a short schedule: files, accuracy, and the
 compiled graph's spike counts on the saved test split equal the trained model's."""
-import importlib.util
 import json
 import os
 
@@ -8,16 +7,14 @@ import numpy as np
 import torch
 
 from snncc.frontends.torch_layers import module_to_graph
+from snncc.loading import import_file
 from snncc.runtime import simulate
 
 EXAMPLE = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "digits", "train.py")
 
 
 def _load_example():
-    spec = importlib.util.spec_from_file_location("digits_train", EXAMPLE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return import_file(EXAMPLE, "digits_train")
 
 
 def test_short_training_run_saves_a_compilable_model(tmp_path):
