@@ -2,7 +2,8 @@
 entry: tests/ has no packages): random models and inputs, snnTorch's own forward pass, ONNX export."""
 from __future__ import annotations
 
-from typing import Callable
+from contextlib import contextmanager
+from typing import Callable, Iterator, Sequence
 
 import torch
 from torch import nn
@@ -36,21 +37,31 @@ def random_case(factory: Callable[[], nn.Module], shape, seed: int) -> tuple[nn.
     return model, x, module_to_graph(model, shape, dt=1e-3)
 
 
+@contextmanager
+def recording(layers: Sequence[nn.Module], pick: Callable = lambda out: out) -> Iterator[list[list]]:
+    """While the block runs, ``pick(output)`` of every forward call of each of ``layers``:
+    one list per layer, in call order (how the library tests read each layer's own output)."""
+    outputs: list[list] = [[] for _ in layers]
+    hooks = [layer.register_forward_hook(lambda _m, _i, out, seen=seen: seen.append(pick(out)))
+             for layer, seen in zip(layers, outputs)]
+    try:
+        yield outputs
+    finally:
+        for hook in hooks:
+            hook.remove()
+
+
 def run_snntorch(model: nn.Module, x: torch.Tensor) -> list[torch.Tensor]:
     """snnTorch's forward, step by step (init_hidden neurons), recording every neuron layer."""
     import snntorch as snt
     from snntorch import utils as snt_utils
 
     neurons = [m for m in model.modules() if isinstance(m, snt.SpikingNeuron)]
-    record = {id(m): [] for m in neurons}
-    hooks = [m.register_forward_hook(lambda m, i, out: record[id(m)].append(out)) for m in neurons]
-    snt_utils.reset(model)
-    with torch.no_grad():
+    with recording(neurons) as outputs, torch.no_grad():
+        snt_utils.reset(model)
         for t in range(x.shape[1]):
             model(x[:, t])
-    for hook in hooks:
-        hook.remove()
-    return [torch.stack(record[id(m)], 1) for m in neurons]
+    return [torch.stack(steps, 1) for steps in outputs]
 
 
 def export_onnx(module: nn.Module, shape, path) -> str:

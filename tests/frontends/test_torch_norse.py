@@ -7,7 +7,7 @@ from __future__ import annotations
 import norse.torch as norse
 import pytest
 import torch
-from frontend_kit import linear, random_spikes
+from frontend_kit import linear, random_spikes, recording
 from norse.torch.functional.reset import reset_subtract
 from torch import nn
 
@@ -26,28 +26,18 @@ def norse_layers(model) -> list[nn.Module]:
 
 def run_cells(model, x):
     """norse's forward one step at a time (cells) -> each norse layer's output [B, T, ...]."""
-    layers = norse_layers(model)
-    record = {id(m): [] for m in layers}
-    hooks = [m.register_forward_hook(lambda m, i, out: record[id(m)].append(out[0])) for m in layers]
     state = None
-    with torch.no_grad():
+    with recording(norse_layers(model), pick=lambda out: out[0]) as outputs, torch.no_grad():
         for step in range(x.shape[1]):
             _, state = model(x[:, step], state)
-    for hook in hooks:
-        hook.remove()
-    return [torch.stack(record[id(m)], 1) for m in layers]
+    return [torch.stack(steps, 1) for steps in outputs]
 
 
 def run_sequence(model, x):
     """norse's sequence modules on time-major input -> each norse layer's output [B, T, ...]."""
-    layers = norse_layers(model)
-    record = {}
-    hooks = [m.register_forward_hook(lambda m, i, out: record.__setitem__(id(m), out[0])) for m in layers]
-    with torch.no_grad():
+    with recording(norse_layers(model), pick=lambda out: out[0]) as outputs, torch.no_grad():
         model(x.transpose(0, 1))
-    for hook in hooks:
-        hook.remove()
-    return [record[id(m)].transpose(0, 1) for m in layers]
+    return [calls[-1].transpose(0, 1) for calls in outputs]
 
 
 CELLS = {

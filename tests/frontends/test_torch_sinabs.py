@@ -8,7 +8,7 @@ import sinabs.activation as sa
 import sinabs.layers as sl
 import torch
 from click.testing import CliRunner
-from frontend_kit import B, T, linear, random_case
+from frontend_kit import B, T, linear, random_case, recording
 from torch import nn
 
 from snncc import ir
@@ -25,16 +25,12 @@ SINGLE = sa.SingleSpike
 def run_sinabs(model, x):
     """sinabs's forward on [B, T, ...] -> each stateful layer's output as [B, T, ...]."""
     layers = [m for _, m in model_layers(model) if isinstance(m, sl.StatefulLayer)]
-    record = {}
-    hooks = [m.register_forward_hook(lambda m, i, out: record.__setitem__(id(m), out)) for m in layers]
     for layer in layers:
         layer.reset_states()
-    with torch.no_grad():
+    with recording(layers) as outputs, torch.no_grad():
         model(x)
-    for hook in hooks:
-        hook.remove()
     unfold = lambda out: out.reshape(x.shape[0], x.shape[1], *out.shape[1:])  # noqa: E731 - (B*T, ...) of Squeeze
-    return [unfold(record[id(m)]) if isinstance(m, sl.SqueezeMixin) else record[id(m)] for m in layers]
+    return [unfold(calls[-1]) if isinstance(m, sl.SqueezeMixin) else calls[-1] for m, calls in zip(layers, outputs)]
 
 
 def mlp():
