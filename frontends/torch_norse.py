@@ -23,7 +23,7 @@ from norse.torch.functional.reset import reset_subtract, reset_value
 from norse.torch.functional.threshold import threshold as norse_threshold
 
 from .. import ir
-from .library_neurons import check_dt, full_array, loop_block, spike_comparator
+from .library_neurons import check_dt, constant_input, full_array, loop_block, spike_comparator
 from .torch_layers import LayerContext, Unsupported, register_container, register_converter
 
 SAFE_CLASSES = (norse.SequentialState, norse.Lift, norse.LIFCell, norse.LIF, norse.LIFRecurrentCell,
@@ -108,7 +108,7 @@ def _with_output_offset(neuron: ir.Node, offset: np.ndarray, shape) -> list[ir.N
         return [neuron]
     if len(shape) != 1:
         raise Unsupported("a nonzero v_leak on a multi-dimensional leaky integrator", hint="use v_leak = 0")
-    return [neuron, ir.Affine(weight=np.eye(shape[0]), bias=np.broadcast_to(offset, shape).astype(float))]
+    return [neuron, constant_input(offset, shape)]
 
 
 def _li(layer, ctx: LayerContext, shape) -> list[ir.Node]:
