@@ -57,7 +57,16 @@ class Activity:
 
     def per_inference(self, name: str) -> np.ndarray:
         """``[C]`` mean count per inference (summed over steps, averaged over samples)."""
-        return self.counts[name].sum(axis=1).mean(axis=0)
+        return mean_per_inference(self.counts[name])
+
+    def total(self, name: str) -> float:
+        """Mean count per inference over all cores."""
+        return float(self.per_inference(name).sum())
+
+
+def mean_per_inference(per_step: np.ndarray) -> np.ndarray:
+    """``[B, T, C]`` -> ``[C]``: summed over steps, averaged over samples."""
+    return per_step.sum(axis=1).mean(axis=0)
 
 
 def structural_view(layers: LayerGraph) -> LayerGraph:

@@ -44,7 +44,7 @@ def network_weight_bits(graph, default: int | None) -> int | None:
 def compare(table: CostTable, activity: Activity, graph, bits: int | None) -> dict:
     mult, add = op_energy(table, bits)
     e_bit, width = table.value("e_mem_bit"), bits or 32
-    total = lambda name: float(activity.per_inference(name).sum())  # noqa: E731
+    total = activity.total
     updates = total("neuron_updates_active") + total("neuron_updates_idle")
     snn_compute = total("synops_ac") * add + total("synops_mac") * (mult + add) + updates * (mult + add)
     snn_bits = (total("mem_read_bits_weight") + total("mem_read_bits_state") + total("mem_write_bits_state")

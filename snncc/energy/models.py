@@ -23,7 +23,7 @@ import numpy as np
 
 from snncc.ir import CubaLI, CubaLIF, Input
 
-from .activity import Activity
+from .activity import Activity, mean_per_inference
 from .tables import CostTable
 
 
@@ -43,11 +43,17 @@ class CoreEnergy:
     @property
     def runtime(self) -> float:
         """Seconds per inference (mean over samples); 0 without a time model."""
-        return 0.0 if self.step_time is None else float(self.step_time.sum(axis=1).mean())
+        return 0.0 if self.step_time is None else _runtime(self.step_time)
 
 
-def _mean(counts: np.ndarray) -> np.ndarray:
-    return counts.sum(axis=1).mean(axis=0)
+def _runtime(step_time: np.ndarray) -> float:
+    """``[B, T]`` seconds per step -> seconds per inference (mean over samples)."""
+    return float(step_time.sum(axis=1).mean())
+
+
+def _neuron_energy(table: CostTable, a: Activity) -> np.ndarray:
+    return (a.per_inference("neuron_updates_active") * table.value("e_neuron_active")
+            + a.per_inference("neuron_updates_idle") * table.value("e_neuron_idle"))
 
 
 def _memory(table: CostTable, a: Activity, notes: list[str]) -> np.ndarray:
@@ -84,13 +90,12 @@ def loihi(table: CostTable, a: Activity, graph, extra: dict) -> CoreEnergy:
     step = busy.max(axis=2) + barrier
     dynamic = {
         "synop": _synop_energy(table, a, notes),
-        "neuron": a.per_inference("neuron_updates_active") * table.value("e_neuron_active")
-        + a.per_inference("neuron_updates_idle") * table.value("e_neuron_idle"),
+        "neuron": _neuron_energy(table, a),
         "spike": a.per_inference("spikes_out") * table.value("e_spike_out"),
         "message": a.per_inference("messages_out") * table.value("e_message_out"),
         "hop": a.per_inference("hops_ew") * table.value("e_hop_ew") + a.per_inference("hops_ns") * table.value("e_hop_ns"),
     }
-    runtime = float(step.sum(axis=1).mean())
+    runtime = _runtime(step)
     static = np.full(len(a.cores), table.value("p_static_core") * runtime)
     return CoreEnergy(dynamic, _memory(table, a, notes), static, busy, step, {}, tuple(notes))
 
@@ -152,8 +157,8 @@ def spinnaker2(table: CostTable, a: Activity, graph, extra: dict) -> CoreEnergy:
     step = np.maximum(busy.max(axis=2), tick)
     if (busy > tick).any():
         notes.append(f"{int((busy > tick).sum())} PE-steps overrun the {tick * 1e3:g} ms tick (the PE drifts)")
-    dynamic = {k: _mean(v) * joules_per_cycle for k, v in cycles.items()}
-    runtime = float(step.sum(axis=1).mean())
+    dynamic = {k: mean_per_inference(v) * joules_per_cycle for k, v in cycles.items()}
+    runtime = _runtime(step)
     static = np.full(len(a.cores), table.value("p_static_core") * runtime)
     return CoreEnergy(dynamic, _memory(table, a, notes), static, busy, step, {"dvfs": levels}, tuple(notes))
 
@@ -187,7 +192,7 @@ def fpga(table: CostTable, a: Activity, graph, extra: dict) -> CoreEnergy:
     busy, step = cycles / f_clk, total / f_clk
     hardware_sops = _per_core(a, (extra.get("counters") or {}).get("sops"))
     if hardware_sops is not None:
-        synop = _mean(hardware_sops) * table.value("e_synop")
+        synop = mean_per_inference(hardware_sops) * table.value("e_synop")
         notes.append("synaptic ops as the engines execute them (a dense engine adds zero weights too)")
     else:
         synop = _synop_energy(table, a, notes)
@@ -197,7 +202,7 @@ def fpga(table: CostTable, a: Activity, graph, extra: dict) -> CoreEnergy:
         * table.value("e_neuron_update"),
         "spike": a.per_inference("spikes_out") * table.value("e_spike_out"),
     }
-    runtime = float(step.sum(axis=1).mean())
+    runtime = _runtime(step)
     static = np.full(len(a.cores), table.value("p_static_device") * runtime / max(len(a.cores), 1))
     return CoreEnergy(dynamic, _memory(table, a, notes), static, busy, step, {}, tuple(notes))
 
@@ -206,8 +211,7 @@ def generic(table: CostTable, a: Activity, graph, extra: dict) -> CoreEnergy:
     notes = ["no time model for this table: latency and static energy are not estimated"]
     dynamic = {
         "synop": _synop_energy(table, a, notes),
-        "neuron": a.per_inference("neuron_updates_active") * table.value("e_neuron_active")
-        + a.per_inference("neuron_updates_idle") * table.value("e_neuron_idle"),
+        "neuron": _neuron_energy(table, a),
     }
     static = np.zeros(len(a.cores))
     return CoreEnergy(dynamic, _memory(table, a, notes), static, None, None, {}, tuple(notes))

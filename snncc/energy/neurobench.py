@@ -12,7 +12,7 @@ from .activity import WEIGHTED, Activity
 def metrics(activity: Activity, graph, spiking: dict[str, int], spikes: float, weight_bits: int | None) -> dict:
     """``spiking``: neurons per spiking population (the activations NeuroBench hooks);
     ``spikes``: their spikes per inference (input spikes are not activations)."""
-    total = lambda name: float(activity.per_inference(name).sum())  # noqa: E731
+    total = activity.total
     weighted = [node for _, node in graph.items_of(WEIGHTED)]
     n_weights = sum(int(node.weight.size) for node in weighted)
     zeros = sum(int(node.weight.size - np.count_nonzero(node.weight)) for node in weighted)
