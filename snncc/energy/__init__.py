@@ -29,7 +29,7 @@ ACCURACY_BITS = os.path.join("benchmarks", "results", "accuracy_bits.json")
 def energy_backend(artifact, table: CostTable) -> str:
     """The table's preferred backend if the target has it, else ``golden``, else the target's
     first backend, else ``reference`` (a float-only target)."""
-    backends = list(getattr(artifact.target, "backends", {}) or {})
+    backends = list(artifact.target.backends)
     preferred = table.settings.get("backend")
     if preferred in backends:
         return preferred

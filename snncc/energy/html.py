@@ -99,10 +99,8 @@ def _constants(r: dict) -> str:
 def _mapping_map(mapping: dict | None) -> str:
     if not mapping:
         return ""
-    try:
-        from snncc.mapping.plot import core_map_svg
-    except ImportError:
-        return ""
+    from snncc.mapping.plot import core_map_svg  # pure SVG text: no plotting library needed
+
     return f"<h3>core map from map-cores (resource utilisation)</h3><div class='plot'>{core_map_svg(mapping)}</div>"
 
 
