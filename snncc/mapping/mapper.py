@@ -125,17 +125,17 @@ def _fit_output_axons(model: Loihi2Model, network: Network, parts, traffic, rate
     """Re-split a layer whose cores need more than ``output_axons`` (one per neuron and
     destination core), with the axon count as a further condition of the partition search.
     Layers go last to first, so a layer's consumers are final when it is fitted; then each
-    neuron's number of destination cores is fixed and a tile's axons are a box sum. The
+    neuron's number of destination cores is fixed and a tile's axons are a box sum. Until a
+    layer is re-split the traffic's counts already give every tile's axons; the per-neuron
+    counts are built only for a layer that is over the cap or after a re-split, and the
     traffic is recounted only when a layer was re-split."""
     parts, refitted = dict(parts), False
+    counted = _out_axons_of(traffic.count, parts)
     for name in reversed(list(parts)):
+        if not refitted and counted[name].max(initial=0) <= model.output_axons:
+            continue
         layer = network.layer(name)
-        destinations = np.zeros(layer.size)
-        for p in network.projections:
-            if p.src == name and p.dst in parts:
-                tiles = parts[p.dst].tiles
-                for i in range(len(tiles)):
-                    destinations[receptive_indices(p.pattern, tiles, i)] += 1
+        destinations = _destination_cores(network, parts, name, layer.size)
         axons = box_sums(destinations, parts[name].tiles)
         if axons.max(initial=0) <= model.output_axons:
             continue
@@ -148,6 +148,17 @@ def _fit_output_axons(model: Loihi2Model, network: Network, parts, traffic, rate
                 "axons per core", node=name,
                 hint="its neurons reach too many cores; reduce the fan-out or the next layers' split"))
     return parts, tile_traffic(network, parts, rates) if refitted else traffic
+
+
+def _destination_cores(network: Network, parts, name: str, size: int) -> np.ndarray:
+    """Per neuron of layer ``name``: the placed tiles (cores) its projections reach."""
+    destinations = np.zeros(size)
+    for p in network.projections:
+        if p.src == name and p.dst in parts:
+            tiles = parts[p.dst].tiles
+            for i in range(len(tiles)):
+                destinations[receptive_indices(p.pattern, tiles, i)] += 1
+    return destinations
 
 
 def _out_axons_of(counts, parts) -> dict[str, np.ndarray]:
