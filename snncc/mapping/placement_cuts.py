@@ -79,15 +79,7 @@ def cut_parts(topology: Topology, rate: sp.csr_matrix, groups: list[np.ndarray])
         smallest = np.full(n + 1, np.inf)
         np.minimum.at(smallest, side.ravel(), cut.ravel())
         cut, side = smallest, np.arange(n + 1)
-    most = max(topology.model.mesh_shape + topology.model.chip_grid)
-
-    @functools.lru_cache(maxsize=None)
-    def by_parts(cap: int) -> np.ndarray:
-        return _lines(cut, most, cap)
-
-    def lines(parts: int, cap: int) -> float:
-        return float(by_parts(min(cap, n))[parts]) if parts <= n else np.inf
-
+    lines = _line_costs(cut, max(topology.model.mesh_shape + topology.model.chip_grid), n)
     single, multi = _grid_bound(topology, lines, n)
     return CutParts(mu, sizes, single, multi, gilmore_lawler_bound(topology, rest))
 
@@ -130,15 +122,12 @@ def _lines(cut: np.ndarray, most: int, cap: int) -> np.ndarray:
 def _grid_bound(topology: Topology, lines, n: int) -> tuple[dict[tuple[int, int], float], float]:
     """Per (columns, rows) shape on one chip, and the least over two or more chips."""
     m = topology.model
-    cols, rows = m.mesh_shape
-    per = topology.per_slot
     link = m.chip_link_cost * (0.5 if m.hexagonal_chips else 1.0)
     ccols, crows = m.chip_grid
     single: dict[tuple[int, int], float] = {}
     multi = np.inf
     for q in range(-(-n // m.cores_per_chip), min(n, m.chips) + 1):
-        local = {(k, j): lines(k, q * j * per) + lines(j, q * k * per)
-                 for k, j in itertools.product(range(1, cols + 1), range(1, rows + 1)) if q * k * j * per >= n}
+        local = _chip_shapes(topology, lines, n, q)
         if q == 1:
             single = {shape: value for shape, value in local.items() if value < np.inf}
             continue
@@ -147,3 +136,25 @@ def _grid_bound(topology: Topology, lines, n: int) -> tuple[dict[tuple[int, int]
             for a, b in itertools.product(range(1, ccols + 1), range(1, crows + 1)) if q <= a * b)
         multi = min(multi, min(local.values(), default=np.inf) + chips)
     return single, float(multi)
+
+
+def _line_costs(cut: np.ndarray, most: int, n: int):
+    """``lines(parts, cap)``: ``_lines`` for ``n`` tiles, per capacity computed once."""
+
+    @functools.lru_cache(maxsize=None)
+    def by_parts(cap: int) -> np.ndarray:
+        return _lines(cut, most, cap)
+
+    def lines(parts: int, cap: int) -> float:
+        return float(by_parts(min(cap, n))[parts]) if parts <= n else np.inf
+
+    return lines
+
+
+def _chip_shapes(topology: Topology, lines, n: int, q: int) -> dict[tuple[int, int], float]:
+    """Per (non-empty columns, non-empty rows) of each of ``q`` chips holding ``n`` tiles, the
+    least traffic crossing its column and row lines."""
+    cols, rows = topology.model.mesh_shape
+    per = topology.per_slot
+    return {(k, j): lines(k, q * j * per) + lines(j, q * k * per)
+            for k, j in itertools.product(range(1, cols + 1), range(1, rows + 1)) if q * k * j * per >= n}

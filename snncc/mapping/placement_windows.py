@@ -25,7 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from .placement_cuts import _cuts, _lines, cut_parts
+from .placement_cuts import _chip_shapes, _cuts, _line_costs, cut_parts
 from .topology import Topology
 
 #: above these the integer programs get slow: tiles, window cells, per-line layer states
@@ -143,10 +143,6 @@ def one_chip(topology: Topology, counts: np.ndarray, mu: np.ndarray) -> float:
     n = int(counts.sum())
     if n <= 1:
         return 0.0
-    cols, rows = topology.model.mesh_shape
-    per = topology.per_slot
     cut, _ = _cuts(counts, mu)
-    most = max(cols, rows)
-    by_cap = {cap: _lines(cut, most, cap) for cap in {min(v * per, n) for v in range(1, most + 1)}}
-    return float(min(by_cap[min(j * per, n)][k] + by_cap[min(k * per, n)][j]
-                     for k in range(1, cols + 1) for j in range(1, rows + 1) if k * j * per >= n))
+    lines = _line_costs(cut, max(topology.model.mesh_shape), n)
+    return float(min(_chip_shapes(topology, lines, n, 1).values()))
