@@ -62,10 +62,13 @@ def partition_layer(model: ResourceModel, layer: LayerInfo, projections: list[Pr
     best: tuple[tuple[int, int], TileSet, Usage] | None = None
     extra = BoxWeights.of(weights[0], layer.shape) if weights is not None else None
 
-    def feasible(tiles: TileSet) -> np.ndarray:
+    def within(tiles: TileSet, result: Usage) -> np.ndarray:
         """Per tile: every limit of the model (and ``weights``) holds."""
-        ok = evaluate(model, layer, projections, tiles).feasible()
+        ok = result.feasible()
         return ok & (extra.sums(tiles) <= weights[1]) if extra is not None else ok
+
+    def feasible(tiles: TileSet) -> np.ndarray:
+        return within(tiles, evaluate(model, layer, projections, tiles))
 
     def consider(tiles: TileSet, result: Usage) -> None:
         nonlocal best
@@ -76,10 +79,9 @@ def partition_layer(model: ResourceModel, layer: LayerInfo, projections: list[Pr
             best = (score, tiles, result)
 
     def attempt(tiles: TileSet) -> tuple[TileSet, Usage] | None:
-        """The tiling with its usage when it satisfies every limit (and ``accept``)."""
+        """The tiling with its usage when every tile is ``within`` the limits."""
         result = evaluate(model, layer, projections, tiles)
-        ok = result.feasible().all() and (extra is None or extra.sums(tiles).max() <= weights[1])
-        return (tiles, result) if ok else None
+        return (tiles, result) if within(tiles, result).all() else None
 
     def search(make, low: int, high: int, groups: int) -> None:
         """Smallest feasible count in [low, high] for ``make(count)``."""
