@@ -1,7 +1,7 @@
 """Per-core energy and latency reports (issue #9, docs/energy.md).
 
     report = energy_report(artifact, x)          # run the target's golden backend on x, count, cost
-    write_report(out_dir, report)                # OUT/report.json (+ report.html)
+    write_report(out_dir, report)                # OUT/report.json and report.html
 
 Activity per core (:mod:`.activity`) x a cost table with provenance (:mod:`.tables`)
 through the target's model (:mod:`.models`), with NeuroBench-style counts and a
@@ -72,16 +72,14 @@ def read_mapping(out_dir: str) -> dict | None:
         return json.load(handle)
 
 
-def write_report(out_dir: str, report: dict[str, Any], html: bool = True) -> list[str]:
-    """Write report.json (and report.html), each through a temporary sibling so a
+def write_report(out_dir: str, report: dict[str, Any]) -> list[str]:
+    """Write report.json and report.html, each through a temporary sibling so a
     failure leaves the old files or none; returns the file names written."""
     from snncc.artifacts import json_text
 
-    texts = {"report.json": json_text(report)}
-    if html:
-        from .html import render_html
+    from .html import render_html
 
-        texts["report.html"] = render_html(report, read_mapping(out_dir))
+    texts = {"report.json": json_text(report), "report.html": render_html(report, read_mapping(out_dir))}
     for name, text in texts.items():
         path = os.path.join(out_dir, name)
         with open(f"{path}.partial", "w") as handle:

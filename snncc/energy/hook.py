@@ -6,8 +6,8 @@ import numpy as np
 from snncc.diagnostics import Diagnostic, Severity, SnnccError
 
 
-def compile_report(artifact, calibration: np.ndarray, energy_table: str | None,
-                   accuracy_bits_path: str | None = None) -> tuple[dict | None, list[Diagnostic], list[str], object]:
+def compile_report(artifact, calibration: np.ndarray, energy_table: str | None
+                   ) -> tuple[dict | None, list[Diagnostic], list[str], object]:
     """(report, notes, files written into ``artifact.path``, the backend's RunResult on the
     calibration input's first samples, for the compiler's fidelity summary to reuse). A bad
     table is an error (SNN701); input the backend cannot take only skips the report, with a note."""
@@ -23,7 +23,7 @@ def compile_report(artifact, calibration: np.ndarray, energy_table: str | None,
         x = x[:MAX_SAMPLES]
         result = run(artifact, x, energy_backend(artifact, table))
         report = energy_report(artifact, x, table=table, result=result, input_source="calibration",
-                               accuracy_bits=find_accuracy_bits(accuracy_bits_path))
+                               accuracy_bits=find_accuracy_bits())
     except (SnnccError, ValueError) as exc:
         why = exc.diagnostics[0].message if isinstance(exc, SnnccError) and exc.diagnostics else str(exc)
         return None, [Diagnostic("SNN702", f"no energy report: {why}", severity=Severity.NOTE,
