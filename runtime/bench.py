@@ -97,16 +97,13 @@ def energy_of(artifact: Artifact, x: np.ndarray, result: RunResult) -> dict[str,
     if figure is not None:
         return {"joules_per_inference": float(figure["joules_per_inference"]),
                 "kind": str(figure.get("kind", "measured")), "model": str(figure.get("model", result.backend))}
-    try:
-        from snncc.energy import build_report, energy_backend, read_mapping, table_for_target
-    except ImportError:
-        return None
+    from snncc.energy import energy_backend, energy_report, table_for_target
+
     try:
         table = table_for_target(artifact.target_name)
         if energy_backend(artifact, table) != result.backend:
             return None
-        report = build_report(artifact.graph, artifact.target_name, artifact.target.capabilities, x, result, table,
-                              input_source="bench", mapping=read_mapping(artifact.path))
+        report = energy_report(artifact, x, table=table, result=result, input_source="bench")
     except SnnccError:
         return None  # no cost table for this target
     return {"joules_per_inference": float(report["totals"]["energy_per_inference_j"]), "kind": str(report["kind"]),

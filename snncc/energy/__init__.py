@@ -50,13 +50,13 @@ def find_accuracy_bits(path: str | None = None) -> Any:
 
 def energy_report(artifact, x: np.ndarray, *, table: CostTable | None = None, result=None,
                   input_source: str = "input", accuracy_bits: Any = None) -> dict[str, Any]:
-    """Report for a compiled ``artifact`` on ``x`` [B, T, ...] (first :data:`MAX_SAMPLES` samples).
-    ``result``: a RunResult of the same ``x`` to reuse instead of running the backend."""
+    """Report for a compiled ``artifact`` on ``x`` [B, T, ...]: its first :data:`MAX_SAMPLES`
+    samples run on the table's backend, or ``result``, a RunResult of all of ``x`` to reuse."""
     from snncc.runtime.backend import run
 
     table = table or table_for_target(artifact.target_name)
-    x = np.asarray(x)[:MAX_SAMPLES]
     if result is None:
+        x = np.asarray(x)[:MAX_SAMPLES]
         result = run(artifact, x, energy_backend(artifact, table))
     capabilities = artifact.target.capabilities
     return build_report(artifact.graph, artifact.target_name, capabilities, x, result, table,
