@@ -20,10 +20,12 @@ summation order.
 from __future__ import annotations
 
 import contextlib
+import warnings
 from dataclasses import dataclass
 from typing import Iterator
 
 import numpy as np
+import scipy.sparse as sp
 
 from snncc.targets.loihi2.netspec import Connection
 from snncc.targets.loihi2.validate import effective_sign_mode, truncate_bits
@@ -147,8 +149,7 @@ class Accumulator:
 
     def _csr_matmul(self, spikes: np.ndarray) -> np.ndarray:
         """``spikes @ M`` (no offset) through the float32 CSR weights; int32 ``[B, cols]``."""
-        import torch
-
+        torch, _ = _int_mm()
         out = np.empty((spikes.shape[0], self.csr.shape[0]), np.int32)
         for start in range(0, spikes.shape[0], _CSR_ROWS):  # larger blocks fall out of cache
             s = torch.from_numpy(spikes[start:start + _CSR_ROWS]).to(torch.float32).t()
@@ -177,9 +178,6 @@ def _sparse_weights(m: np.ndarray):
     torch, _ = _int_mm()
     if torch is None:
         return None
-    import scipy.sparse as sp
-    import warnings
-
     w = sp.csr_matrix(m.astype(np.float32))
     with warnings.catch_warnings():  # "Sparse CSR tensor support is in beta state"
         warnings.simplefilter("ignore", UserWarning)
